@@ -1,0 +1,100 @@
+"""Settings: where the store lives, the thresholds rules use, the protective marking.
+
+Defaults make a fresh clone work on the bundled synthetic sample data. A force overrides them in
+a TOML file named by ``CASEWATCH_CONFIG`` (see ``casewatch.example.toml``); the store location can
+also be set with ``CASEWATCH_STORE``. Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "sample_data"
+DEFAULT_STORE = ROOT / "var" / "store"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Band and work-queue thresholds, in calendar days. Local policy, not law (domain.md R12, R13)."""
+
+    red_days_unsubmitted: int = 14
+    """RED when the STL is this many days away or fewer and no file has been submitted."""
+    red_days_uncharged: int = 7
+    """RED when the STL is this many days away or fewer and proceedings have not been commenced."""
+    amber_days_unsubmitted: int = 42
+    """AMBER when the STL is this many days away or fewer and no file has been submitted."""
+    insight_days: int = 42
+    """The Insight report lists unsubmitted open cases whose STL falls within this many days."""
+    review_period_days: int = 28
+    """Supervisory review interval (force policy; 28 days is common practice, R13)."""
+    review_due_soon_days: int = 7
+    """A review is 'due' when it falls within this many days."""
+    ngap_due_soon_days: int = 7
+    """An NGAP upgrade file is 'due soon' when its due date falls within this many days."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_dir: Path = DEFAULT_STORE
+    sample_dir: Path = SAMPLE_DIR
+    offence_index: Path | None = None
+    """Optional path to the full CJS Offence Index (standing-data CSV) a force holds."""
+    column_mapping: Path | None = None
+    """Optional force column-mapping file (see docs/extracts.md)."""
+    marking: str = "OFFICIAL-SENSITIVE"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    extra_closures: tuple[str, ...] = ()
+    """Extra non-working days (ISO dates), e.g. a local court closure."""
+    max_quarantine_share: float = 0.2
+    """A file with a larger share of unusable rows is refused whole: it is probably the wrong file."""
+    keep_generations: int = 5
+    """Published generations kept on disk (the newest is served)."""
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> Settings:
+        """Read settings from ``path`` (or ``$CASEWATCH_CONFIG``), then apply ``$CASEWATCH_STORE``."""
+        path = path or os.environ.get("CASEWATCH_CONFIG")
+        settings = cls()
+        if path:
+            settings = settings.merged(_read_toml(Path(path)), base_dir=Path(path).resolve().parent)
+        store = os.environ.get("CASEWATCH_STORE")
+        if store:
+            settings = replace(settings, store_dir=Path(store))
+        return settings
+
+    def merged(self, data: dict[str, Any], base_dir: Path = ROOT) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        changes: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "thresholds":
+                tknown = {f.name for f in fields(Thresholds)}
+                bad = set(value) - tknown
+                if bad:
+                    raise ValueError(f"unknown threshold(s): {', '.join(sorted(bad))}")
+                changes[key] = replace(self.thresholds, **{k: int(v) for k, v in value.items()})
+            elif key in ("store_dir", "sample_dir", "offence_index", "column_mapping"):
+                p = Path(value)
+                changes[key] = p if p.is_absolute() else base_dir / p
+            elif key == "extra_closures":
+                changes[key] = tuple(str(v) for v in value)
+            else:
+                changes[key] = value
+        return replace(self, **changes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"settings file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"settings file {path}: {exc}") from None
