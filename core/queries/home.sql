@@ -1,0 +1,83 @@
+-- name: stl_band_counts
+-- One row per STL band: cases (URN + defendant) not closed as of $as_of, counted under the worst band of their offences.
+WITH offences AS (
+    SELECT force_code, urn, defendant_id,
+           stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
+                    $red_unsub, $red_unch, $amber_unsub) AS band
+    FROM case_offences
+    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+      AND coalesce(file_status, '') <> 'CLOSED' AND coalesce(file_stage, '') <> 'CLOSED'
+      AND coalesce(created_date, $as_of) <= $as_of
+), cases AS (
+    SELECT force_code, urn, defendant_id, min(list_position($band_order, band)) AS worst
+    FROM offences
+    GROUP BY ALL
+)
+SELECT $band_order[worst] AS band, count(*) AS cases
+FROM cases
+GROUP BY worst
+ORDER BY worst;
+
+-- name: cjs_queue_length
+-- One row: case files submitted to CJS on or before $as_of that CJS or CPS still hold (queue statuses).
+SELECT count(*) AS files
+FROM (
+    SELECT DISTINCT force_code, urn
+    FROM case_offences
+    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+      AND submitted_to_cjs_date <= $as_of
+      AND list_contains($queue_statuses, file_status)
+);
+
+-- name: review_counts
+-- One row per review status (OVERDUE, DUE, OK, UNKNOWN): open investigations by their next 28-day review.
+WITH investigations AS (
+    SELECT force_code, urn,
+           max(last_review_date) AS last_review_date,
+           min(created_date) AS created_date
+    FROM case_offences
+    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+      AND coalesce(file_stage, '') = 'PRE_CHARGE'
+      AND NOT list_contains(['CLOSED', 'DECIDED'], coalesce(file_status, ''))
+      AND (commenced_date IS NULL OR commenced_date > $as_of)
+      AND coalesce(created_date, $as_of) <= $as_of
+    GROUP BY ALL
+)
+SELECT review_status(review_due(last_review_date, created_date, $review_days), $as_of, $review_soon) AS status,
+       count(*) AS investigations
+FROM investigations
+GROUP BY status
+ORDER BY list_position(['OVERDUE', 'DUE', 'OK', 'UNKNOWN'], status);
+
+-- name: ngap_light_counts
+-- One row per NGAP traffic light: NGAP cases awaiting their upgrade file, by allocation and due date.
+WITH ngap AS (
+    SELECT force_code, urn, defendant_id,
+           any_value(ngap_allocated_officer_id) AS officer,
+           min(ngap_allocation_date) AS allocated_on,
+           min(upgrade_file_due_date) AS due
+    FROM case_offences
+    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+      AND anticipated_plea = 'NGAP'
+      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
+      AND coalesce(file_status, '') <> 'CLOSED'
+    GROUP BY ALL
+)
+SELECT ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light, count(*) AS cases
+FROM ngap
+GROUP BY light
+ORDER BY list_position($light_order, light);
+
+-- name: data_as_of
+-- One row per file behind the published data: when it was loaded and what it held.
+SELECT l.file_name, l.kind, l.forces, l.rows_read, l.rows_loaded, l.rows_quarantined, l.finished_at, l.sha256
+FROM load_log l
+WHERE l.load_id IN (SELECT DISTINCT load_id FROM case_offences UNION SELECT DISTINCT load_id FROM custody)
+ORDER BY l.finished_at DESC, l.file_name;
+
+-- name: forces_and_teams
+-- One row per force and team that has case files or custody records in the viewer's scope.
+SELECT DISTINCT force_code, team
+FROM (SELECT force_code, team FROM case_offences UNION ALL SELECT force_code, team FROM custody)
+WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team)) AND team IS NOT NULL
+ORDER BY force_code, team;

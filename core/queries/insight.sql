@@ -1,0 +1,67 @@
+-- name: insight_cases
+-- One row per open case (URN + defendant) not submitted to CJS by $as_of whose earliest open STL
+-- falls on or before $as_of + $horizon and has not yet passed; the governing offence's details.
+WITH offences AS (
+    SELECT *,
+           stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
+                    $red_unsub, $red_unch, $amber_unsub) AS band
+    FROM case_offences
+    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+      AND coalesce(file_status, '') <> 'CLOSED' AND coalesce(file_stage, '') <> 'CLOSED'
+      AND coalesce(created_date, $as_of) <= $as_of
+), open_offences AS (
+    SELECT * FROM offences
+    WHERE stl_date IS NOT NULL AND (commenced_date IS NULL OR commenced_date > $as_of)
+), cases AS (
+    SELECT force_code, urn, defendant_id,
+           arg_min(offence_code, stl_date) AS offence_code,
+           arg_min(coalesce(offence_title, offence_title_ref), stl_date) AS offence_title,
+           min(stl_date) AS stl_date,
+           arg_min(stl_rule, stl_date) AS stl_rule,
+           arg_min(stl_source, stl_date) AS stl_source,
+           arg_min(stl_note, stl_date) AS stl_note,
+           arg_min(stl_extendable, stl_date) AS stl_extendable,
+           arg_min(offence_start_date, stl_date) AS offence_start_date,
+           arg_min(stl_last_working_day, stl_date) AS last_working_day,
+           arg_min(band, stl_date) AS band,
+           count(*) AS open_offences,
+           any_value(defendant_name) AS defendant_name,
+           any_value(oic_id) AS oic_id, any_value(oic_name) AS oic_name, any_value(team) AS team,
+           any_value(supervisor_name) AS supervisor_name,
+           any_value(file_stage) AS file_stage, any_value(file_status) AS file_status,
+           bool_or(coalesce(da_flag, false)) AS da_flag,
+           min(submitted_to_cjs_date) AS submitted_to_cjs_date
+    FROM open_offences
+    GROUP BY ALL
+)
+SELECT force_code, urn, defendant_id, defendant_name, offence_code, offence_title, offence_start_date,
+       stl_date, stl_rule, stl_source, stl_note, stl_extendable,
+       stl_days_remaining(stl_date, $as_of) AS days_remaining, last_working_day, band,
+       oic_id, oic_name, team, supervisor_name, file_stage, file_status, da_flag, open_offences
+FROM cases
+WHERE (submitted_to_cjs_date IS NULL OR submitted_to_cjs_date > $as_of)
+  AND stl_date >= $as_of AND stl_date <= $as_of + CAST($horizon AS INTEGER)
+ORDER BY last_working_day, stl_date, force_code, urn, defendant_id;
+
+-- name: custody_missed_target
+-- One row per custody record whose file target date has passed by $as_of with no case file
+-- submitted to CJS on or before $as_of.
+WITH submitted AS (
+    SELECT force_code, urn, min(submitted_to_cjs_date) AS submitted_on
+    FROM case_offences
+    WHERE list_contains($forces, force_code)
+    GROUP BY ALL
+)
+SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetime AS DATE) AS arrest_date,
+       c.disposal, c.urn, c.oic_id, c.oic_name, c.team, c.file_target_date,
+       CAST($as_of - c.file_target_date AS INTEGER) AS days_overdue,
+       CASE WHEN s.urn IS NULL THEN 'no case file found'
+            WHEN s.submitted_on IS NULL THEN 'case file not submitted'
+            ELSE 'submitted after the as-of date' END AS file_position
+FROM custody c
+LEFT JOIN submitted s ON s.force_code = c.force_code AND s.urn = c.urn
+WHERE list_contains($forces, c.force_code) AND ($all_teams OR list_contains($teams, c.team))
+  AND c.file_target_date < $as_of
+  AND CAST(c.arrest_datetime AS DATE) <= $as_of
+  AND (s.submitted_on IS NULL OR s.submitted_on > $as_of)
+ORDER BY c.file_target_date, c.force_code, c.custody_record_id;

@@ -1,0 +1,40 @@
+"""Casewatch: case file queues and statutory time limits for police forces in England and Wales.
+
+Entry point: page set-up, navigation and the shared sidebar. Pages get their data through
+``ui.data`` and their filters through ``ui.filters``; no queries run here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from ui import data, filters
+
+st.set_page_config(page_title="Casewatch", page_icon="⚖️", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Overview", icon="🏠", default=True, url_path="overview"),
+]
+
+nav = st.navigation(PAGES)
+marking = data.settings().marking
+st.markdown(
+    f"<div style='text-align:center;font-weight:700;letter-spacing:.08em'>{marking}</div>"
+    if marking.replace("-", "").replace(" ", "").isalnum()
+    else "",
+    unsafe_allow_html=True,
+)
+
+gen = data.generation()
+if gen is None:
+    st.title("Casewatch")
+    st.warning(
+        "No data has been loaded yet. Load the bundled synthetic sample with "
+        "`python cli.py load-sample`, or your own extracts with `python cli.py load FILE ...`."
+    )
+    st.stop()
+
+st.session_state["filters"] = filters.sidebar(gen, date.today())
+nav.run()

@@ -1,0 +1,63 @@
+"""Overview: headline counts for the chosen scope and as-of date."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import BAND_COLOURS, category_bar
+from core.ngap import LIGHT_COLOURS, LIGHT_ORDER
+from core.stl import BAND_ORDER
+from ui import data
+from ui.format import BAND_LABELS, LIGHT_LABELS, REVIEW_LABELS
+
+f = st.session_state["filters"]
+st.title("Overview")
+st.caption(f"As of {f.as_of:%A %d %B %Y}. Counts are cases (URN and defendant) unless stated.")
+
+counts = data.home_counts(f.generation, f.scope.forces, f.scope.teams, f.as_of)
+bands: pd.DataFrame = counts["bands"]
+band_n = dict(zip(bands["band"], bands["cases"], strict=True))
+
+st.subheader("Open cases by statutory time limit")
+cols = st.columns(len(BAND_ORDER))
+for col, band in zip(cols, BAND_ORDER, strict=True):
+    col.metric(BAND_LABELS[band], f"{band_n.get(band, 0):,}", border=True)
+
+full = pd.DataFrame({"band": list(BAND_ORDER), "cases": [band_n.get(b, 0) for b in BAND_ORDER]})
+chart, table = st.tabs(["Chart", "Table"])
+with chart:
+    st.plotly_chart(
+        category_bar(full, "band", "cases", BAND_LABELS, BAND_COLOURS, "Cases by STL band", "cases"),
+        key="home_band_chart",
+    )
+with table:
+    st.dataframe(
+        full.assign(band=full["band"].map(BAND_LABELS)),
+        hide_index=True,
+        column_config={"band": "Band", "cases": st.column_config.NumberColumn("Cases", format="%d")},
+    )
+
+left, mid, right = st.columns(3)
+with left:
+    st.subheader("CJS queue")
+    st.metric("Files with CJS or CPS", f"{counts['queue']:,}", border=True,
+              help="Submitted to CJS on or before the as-of date and still awaiting triage, accepted, "
+                   "resubmitted, with CPS or under an action plan.")
+with mid:
+    st.subheader("28-day reviews")
+    reviews = counts["reviews"]
+    rv = dict(zip(reviews["status"], reviews["investigations"], strict=True))
+    for status in ("OVERDUE", "DUE"):
+        st.metric(REVIEW_LABELS[status], f"{rv.get(status, 0):,}", border=True)
+with right:
+    st.subheader("NGAP upgrade files")
+    ngap = counts["ngap"]
+    lights = dict(zip(ngap["light"], ngap["cases"], strict=True))
+    ngap_full = pd.DataFrame({"light": list(LIGHT_ORDER), "cases": [lights.get(x, 0) for x in LIGHT_ORDER]})
+    st.plotly_chart(
+        category_bar(ngap_full, "light", "cases", LIGHT_LABELS, LIGHT_COLOURS, "NGAP cases by light", "cases"),
+        key="home_ngap_chart",
+    )
+    st.dataframe(ngap_full.assign(light=ngap_full["light"].map(LIGHT_LABELS)), hide_index=True,
+                 column_config={"light": "Light", "cases": "Cases"})
