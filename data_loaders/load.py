@@ -156,7 +156,7 @@ def compute_stls(con: duckdb.DuckDBPyConnection, table: str, settings: Settings)
             )
             r = offence_stl(facts, ref, policy)
             lwd = calendar.last_working_day_on_or_before(r.stl_date) if r.stl_date else None
-            mode = (ref.mode_of_trial if ref and ref.mode_of_trial else None) or key[1]
+            mode = r.mode_of_trial
             hit = (ref.title if ref else None, mode, r.stl_date, r.rule, r.source, r.alt_stl_date,
                    r.long_stop_date, r.extendable, r.note or None, lwd)
             if len(cache) < 200_000:
