@@ -6,6 +6,7 @@ Entry point: page set-up, navigation and the shared sidebar. Pages get their dat
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import streamlit as st
@@ -20,10 +21,9 @@ PAGES = [
 
 nav = st.navigation(PAGES)
 marking = data.settings().marking
+# The marking comes from the force's settings, never from extract data; it is escaped anyway.
 st.markdown(
-    f"<div style='text-align:center;font-weight:700;letter-spacing:.08em'>{marking}</div>"
-    if marking.replace("-", "").replace(" ", "").isalnum()
-    else "",
+    f"<div style='text-align:center;font-weight:700;letter-spacing:.08em'>{html.escape(marking)}</div>",
     unsafe_allow_html=True,
 )
 

@@ -20,9 +20,10 @@ bands: pd.DataFrame = counts["bands"]
 band_n = dict(zip(bands["band"], bands["cases"], strict=True))
 
 st.subheader("Open cases by statutory time limit")
-cols = st.columns(len(BAND_ORDER))
-for col, band in zip(cols, BAND_ORDER, strict=True):
-    col.metric(BAND_LABELS[band], f"{band_n.get(band, 0):,}", border=True)
+# Two rows of at most four, so labels and figures stay whole at 1280 px as well as on a 1920 px screen.
+for row in (BAND_ORDER[:4], BAND_ORDER[4:]):
+    for col, band in zip(st.columns(4), row, strict=False):
+        col.metric(BAND_LABELS[band], f"{band_n.get(band, 0):,}", border=True)
 
 full = pd.DataFrame({"band": list(BAND_ORDER), "cases": [band_n.get(b, 0) for b in BAND_ORDER]})
 chart, table = st.tabs(["Chart", "Table"])

@@ -1,0 +1,52 @@
+"""Headless-Chromium tests: the running dashboard renders each page with no error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for_app(page) -> None:
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+def test_home_page_renders_with_no_error(server, page):
+    page.goto(server + "/")
+    wait_for_app(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    text = page.inner_text("body")
+    assert "Overview" in text and "BLACK" in text and "OFFICIAL-SENSITIVE" in text
+    screenshot(page, "overview")
+
+
+def black_count(page) -> int:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="BLACK").first
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
+
+
+def test_choosing_a_force_puts_it_in_the_url_and_the_link_reproduces_the_view(server, page, browser):
+    page.goto(server + "/")
+    wait_for_app(page)
+    both = black_count(page)
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
+    page.get_by_role("option").filter(has_text="Suffolk").click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**force=*", timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_function(f"() => !document.body.innerText.includes('{both:,}')", timeout=30_000)
+    suffolk = black_count(page)
+    assert 0 < suffolk < both
+    link = page.url
+    other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    other.goto(link)
+    wait_for_app(other)
+    other.wait_for_timeout(1000)
+    assert "Suffolk (37)" in other.inner_text("[data-testid='stSidebar']")
+    assert black_count(other) == suffolk
+    screenshot(other, "overview-suffolk-1280")
