@@ -25,15 +25,14 @@ from data_loaders.read import Staged
 NULL_TOKENS = ("", "N/A", "NA/", "NULL", "-", "NONE", "#N/A")
 _SAFE = re.compile(r"^[A-Z0-9_ ]*$")
 _TRIM = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(8203) || chr(65279)"
-# Trimming with a character set costs about three times a plain trim, so it is done only for cells
-# that hold a tab, line break, no-break space, zero-width space or BOM (checked with memchr-speed
-# ``contains``); every other cell gets the plain trim.
+# Trimming with a character set costs about three times a plain trim, so each row is checked once
+# for tabs, line breaks, no-break spaces, zero-width spaces and BOMs (``contains`` runs at memchr
+# speed) and only the cells of such rows get the character-set trim.
 _EXOTIC = ("chr(9)", "chr(10)", "chr(13)", "chr(160)", "chr(8203)", "chr(65279)")
 
 
-def _trim(expr: str) -> str:
-    guard = " OR ".join(f"contains({expr}, {ch})" for ch in _EXOTIC)
-    return f"(CASE WHEN {guard} THEN trim({expr}, {_TRIM}) ELSE trim({expr}) END)"
+def _trim(expr: str, exotic: str = "exotic") -> str:
+    return f"(CASE WHEN {exotic} THEN trim({expr}, {_TRIM}) ELSE trim({expr}) END)"
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
 TIMESTAMP_FORMATS = (
@@ -63,7 +62,10 @@ def _fold(text: str) -> str:
 
 
 def _canon_code(expr: str) -> str:
-    return f"regexp_replace(upper({expr}), '[\\s\\-/]+', '_', 'g')"
+    """Upper case with spaces, dashes and slashes as underscores (runs folded), without a regex
+    per cell: the regex only runs when a doubled underscore shows a run to fold."""
+    x = f"upper(replace(replace(replace({expr}, ' ', '_'), '-', '_'), '/', '_'))"
+    return f"(CASE WHEN contains({x}, '__') THEN regexp_replace({x}, '_+', '_', 'g') ELSE {x} END)"
 
 
 def _typed(col: Column) -> tuple[str, str, str]:
@@ -75,7 +77,7 @@ def _typed(col: Column) -> tuple[str, str, str]:
     if col.type == TEXT:
         return "nullif(__S__, '')", "__T__", "NULL"
     nulls = ", ".join(f"'{n}'" for n in NULL_TOKENS if _SAFE.match(n) or n in ("", "-", "N/A", "#N/A"))
-    t = f"(CASE WHEN upper(__S__) IN ({nulls}) THEN NULL ELSE __S__ END)"
+    t = f"(CASE WHEN length(__S__) <= 4 AND upper(__S__) IN ({nulls}) THEN NULL ELSE __S__ END)"
     if col.type in (DATE, TIMESTAMP):
         fmts = TIMESTAMP_FORMATS + DATE_FORMATS if col.type == TIMESTAMP else DATE_FORMATS + TIMESTAMP_FORMATS
         tries = "try_strptime(__T__, [" + ", ".join(f"'{f}'" for f in fmts) + "])"
@@ -121,13 +123,14 @@ def _typed(col: Column) -> tuple[str, str, str]:
         if col.value_synonyms:
             whens = " ".join(f"WHEN {_lit(_fold(a))} THEN {_lit(b)}" for a, b in col.value_synonyms)
             canon = f"(CASE {canon} {whens} ELSE {canon} END)"
-        if col.name in ("urn", "force_code", "custody_record_id", "person_id", "defendant_id", "offence_code"):
-            # References: keep letters and digits only (R15 for URNs), never reformat digits.
-            canon = "upper(regexp_replace(__T__, '[^A-Za-z0-9\\-]', '', 'g'))"
-            if col.name in ("urn", "force_code", "offence_code"):
-                canon = "upper(regexp_replace(__T__, '[^A-Za-z0-9]', '', 'g'))"
+        if col.name in ("custody_record_id", "person_id", "defendant_id"):
+            # References are kept as given (upper-cased): digits are never reformatted.
+            canon = "upper(__T__)"
+        if col.name in ("urn", "force_code", "offence_code"):
+            # Separators dropped (R15: 36/AB/01234/25 -> 36AB0123425); the URN pattern is checked later.
+            canon = "upper(replace(replace(replace(replace(__T__, '/', ''), ' ', ''), '-', ''), '.', ''))"
         if col.name in ("oic_id", "supervisor_id", "ngap_allocated_officer_id"):
-            canon = "upper(regexp_replace(__T__, '\\s+', ' ', 'g'))"
+            canon = "(CASE WHEN contains(__T__, '  ') THEN upper(regexp_replace(__T__, '\\s+', ' ', 'g')) ELSE upper(__T__) END)"
         if col.allowed:
             allowed = ", ".join(_lit(a) for a in col.allowed)
             message = _lit_text("not one of " + ", ".join(col.allowed))
@@ -187,34 +190,41 @@ def check(
     # Rows that only repeat the header (concatenated exports) and blank rows are skipped.
     positions = sorted(set(staged.mapping.values()))
     header_norm, header_params = _header_norm_sql(staged)
-    all_blank = " AND ".join(f"coalesce({_trim(f'c{p}')}, '') = ''" for p in positions)
     width = max(positions) + 1 if positions else 0
     all_cols = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+    row_text = "concat(" + ", ".join(f"c{p}" for p in positions) + ")"
+    exotic = " OR ".join(f"contains(row_text, {ch})" for ch in _EXOTIC)
+    any_problem = " OR ".join(f"r_{n} IS NOT NULL" for n in (x.split(" AS r_")[1] for x in reasoned)) or "false"
     problem_list = f"list_filter([{', '.join(problems)}], lambda x: x IS NOT NULL)" if problems else "[]"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE __typed AS
-        WITH s AS (
-            SELECT src_row, too_few, too_many, hash({all_cols}) AS row_hash, {", ".join(trimmed)}
-            FROM {staged.table}
-            WHERE NOT ({all_blank}) AND NOT ({header_norm})
+        WITH row0 AS (
+            SELECT *, {row_text} AS row_text FROM {staged.table}
+        ), row1 AS (
+            SELECT *, ({exotic}) AS exotic FROM row0
+        ), s AS (
+            SELECT src_row, too_few, too_many,
+                   (trim(row_text, {_TRIM}) = '' OR ({header_norm})) AS skip,
+                   hash({all_cols}) AS row_hash, {", ".join(trimmed)}
+            FROM row1
         ), t AS (
-            SELECT src_row, too_few, too_many, row_hash, {", ".join(cleaned)} FROM s
+            SELECT src_row, too_few, too_many, skip, row_hash, {", ".join(cleaned)} FROM s
         ), v AS (
             SELECT *, {", ".join(typed)} FROM t
         ), r AS (
             SELECT *{"".join(", " + x for x in reasoned)} FROM v
         )
-        SELECT *, {problem_list} AS problems, min(src_row) OVER (PARTITION BY row_hash) AS first_same_row
+        SELECT src_row, too_few, too_many, skip, {", ".join(c.name for c in ext.columns)},
+               CASE WHEN {any_problem} THEN {problem_list} ELSE [] END AS problems,
+               min(src_row) OVER (PARTITION BY skip, row_hash) AS first_same_row
         FROM r
         """,
         header_params,
     )
-    skipped = con.execute(
-        f"SELECT count(*) FILTER (WHERE {all_blank} OR ({header_norm})) , count(*) FROM {staged.table}",
-        header_params,
-    ).fetchall()[0]
+    skipped = con.execute("SELECT count(*) FILTER (WHERE skip), count(*) FROM __typed").fetchall()[0]
     rows_skipped, rows_total = int(skipped[0]), int(skipped[1])
+    con.execute("DELETE FROM __typed WHERE skip")
     con.execute(
         f"""
         INSERT INTO {quarantine_table}
@@ -278,6 +288,7 @@ def check(
         )
     forces = [r[0] for r in con.execute(f"SELECT DISTINCT force_code FROM {typed_table} ORDER BY 1").fetchall()]
     con.execute("DROP TABLE __typed")
+    con.execute(f"DROP TABLE {staged.table}")
     return Checked(staged, typed_table, rows_read, loaded, quarantined, rows_skipped, forces)
 
 

@@ -78,3 +78,12 @@ def test_example_mapping_file_reads(tmp_path):
 
     mapping = read_mapping_file(ROOT / "docs" / "examples" / "column_mapping.csv")
     assert mapping["case_files"]["Athena Case Ref"] == "urn"
+
+
+def test_example_extracts_in_the_docs_load(tmp_path):
+    result = cli(
+        "load", str(ROOT / "docs" / "examples" / "case_files_example.csv"),
+        str(ROOT / "docs" / "examples" / "custody_example.csv"), store=tmp_path / "store",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "read 10, loaded 10, quarantined 0" in result.stdout

@@ -13,17 +13,15 @@ WITH offences AS (
     SELECT * FROM offences
     WHERE stl_date IS NOT NULL AND (commenced_date IS NULL OR commenced_date > $as_of)
 ), cases AS (
+    -- The governing offence is one row: the earliest STL, ties broken by offence number.
     SELECT force_code, urn, defendant_id,
-           arg_min(offence_code, stl_date) AS offence_code,
-           arg_min(coalesce(offence_title, offence_title_ref), stl_date) AS offence_title,
-           min(stl_date) AS stl_date,
-           arg_min(stl_rule, stl_date) AS stl_rule,
-           arg_min(stl_source, stl_date) AS stl_source,
-           arg_min(stl_note, stl_date) AS stl_note,
-           arg_min(stl_extendable, stl_date) AS stl_extendable,
-           arg_min(offence_start_date, stl_date) AS offence_start_date,
-           arg_min(stl_last_working_day, stl_date) AS last_working_day,
-           arg_min(band, stl_date) AS band,
+           arg_min({'offence_code': offence_code,
+                    'offence_title': coalesce(offence_title, offence_title_ref),
+                    'stl_date': stl_date, 'stl_rule': stl_rule, 'stl_source': stl_source,
+                    'stl_note': stl_note, 'stl_extendable': stl_extendable,
+                    'offence_start_date': offence_start_date, 'last_working_day': stl_last_working_day,
+                    'band': band},
+                   {'d': stl_date, 'seq': offence_seq, 'row': src_row}) AS g,
            count(*) AS open_offences,
            any_value(defendant_name) AS defendant_name,
            any_value(oic_id) AS oic_id, any_value(oic_name) AS oic_name, any_value(team) AS team,
@@ -33,12 +31,14 @@ WITH offences AS (
            min(submitted_to_cjs_date) AS submitted_to_cjs_date
     FROM open_offences
     GROUP BY ALL
+), flat AS (
+    SELECT * EXCLUDE (g), unnest(g) FROM cases
 )
 SELECT force_code, urn, defendant_id, defendant_name, offence_code, offence_title, offence_start_date,
        stl_date, stl_rule, stl_source, stl_note, stl_extendable,
        stl_days_remaining(stl_date, $as_of) AS days_remaining, last_working_day, band,
        oic_id, oic_name, team, supervisor_name, file_stage, file_status, da_flag, open_offences
-FROM cases
+FROM flat
 WHERE (submitted_to_cjs_date IS NULL OR submitted_to_cjs_date > $as_of)
   AND stl_date >= $as_of AND stl_date <= $as_of + CAST($horizon AS INTEGER)
 ORDER BY last_working_day, stl_date, force_code, urn, defendant_id;

@@ -174,3 +174,22 @@ def test_insight_report_writes_csv_and_xlsx(con, tmp_path):
     flat = [v for row in values for v in row if v is not None]
     assert "36AA0000826" in flat and "RED" in flat
     assert "OFFICIAL-SENSITIVE" in ws.oddHeader.center.text
+
+
+def test_the_governing_offence_is_one_row_even_when_stl_dates_tie(tmp_path):
+    # Two offences with the same STL date (25 Dec 2026) and different rules and notes: every
+    # governing-offence column must come from the same row (offence 1), never a mix.
+    rows = [
+        case_row(urn="36AA0002026", offence_seq="2", offence_code="CJ88001", offence_start_date="25/06/2026",
+                 da_flag="Y"),
+        case_row(urn="36AA0002026", offence_seq="1", offence_code="RT88333", offence_start_date="25/06/2026"),
+    ]
+    settings = replace(Settings(), store_dir=tmp_path / "store")
+    load_extracts([write_csv(tmp_path / "c.csv", rows)], settings)
+    con = Store(settings.store_dir).connect_read()
+    try:
+        df = queries.insight_cases(con, ALL, AS_OF, T)
+    finally:
+        con.close()
+    got = df.loc[0, ["offence_code", "stl_rule", "stl_extendable", "open_offences"]].tolist()
+    assert got == ["RT88333", "S127", False, 2]
