@@ -8,14 +8,14 @@ import streamlit as st
 from core.charts import BAND_COLOURS, category_bar
 from core.ngap import LIGHT_COLOURS, LIGHT_ORDER
 from core.stl import BAND_ORDER
-from ui import data
+from ui import data, filters
 from ui.format import BAND_LABELS, LIGHT_LABELS, REVIEW_LABELS
 
-f = st.session_state["filters"]
+f = filters.current()
 st.title("Overview")
 st.caption(f"As of {f.as_of:%A %d %B %Y}. Counts are cases (URN and defendant) unless stated.")
 
-counts = data.home_counts(f.generation, f.scope.forces, f.scope.teams, f.as_of)
+counts = data.home_counts(f.generation, *f.scope_key, f.as_of)
 bands: pd.DataFrame = counts["bands"]
 band_n = dict(zip(bands["band"], bands["cases"], strict=True))
 

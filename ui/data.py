@@ -8,8 +8,11 @@ share an entry. Core query functions stay undecorated.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -47,8 +50,39 @@ def connection(gen: str) -> duckdb.DuckDBPyConnection:
     return _connection(gen)
 
 
-def _scope(forces: tuple[str, ...], teams: tuple[str, ...] | None) -> Scope:
-    return Scope(forces, teams)
+def _scope(
+    forces: tuple[str, ...], teams: tuple[str, ...] | None, officers: tuple[str, ...] | None = None
+) -> Scope:
+    return Scope(forces, teams, officers)
+
+
+def q(fn: Callable[..., Any], f: Any, **kwargs: Any) -> Any:
+    """Run a core query function ``fn(con, scope, as_of, thresholds, **kwargs)`` for the filters ``f``,
+    cached by function, generation, scope, as-of date and arguments (which must be hashable).
+
+    Pages call this instead of writing their own cache wrappers; only functions in ``core`` may
+    be run this way.
+    """
+    path = f"{fn.__module__}:{fn.__qualname__}"
+    return _cached(path, f.generation, f.scope.forces, f.scope.teams, f.scope.officers, f.as_of,
+                   tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(
+    path: str,
+    gen: str,
+    forces: tuple[str, ...],
+    teams: tuple[str, ...] | None,
+    officers: tuple[str, ...] | None,
+    as_of: date,
+    kwargs: tuple[tuple[str, Any], ...],
+) -> Any:
+    module, name = path.split(":")
+    if not module.startswith("core."):
+        raise ValueError(f"only core query functions can be cached this way, not {path}")
+    fn = getattr(importlib.import_module(module), name)
+    return fn(connection(gen), _scope(forces, teams, officers), as_of, settings().thresholds, **dict(kwargs))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -76,10 +110,11 @@ def data_as_of(gen: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def home_counts(
-    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None, as_of: date
+    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None, officers: tuple[str, ...] | None,
+    as_of: date,
 ) -> dict[str, object]:
     con = connection(gen)
-    scope = _scope(forces, teams)
+    scope = _scope(forces, teams, officers)
     t = settings().thresholds
     return {
         "bands": queries.stl_band_counts(con, scope, as_of, t),
@@ -89,8 +124,3 @@ def home_counts(
     }
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def insight(gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None, as_of: date):
-    from core import insight as insight_report
-
-    return insight_report.build(connection(gen), _scope(forces, teams), as_of, settings().thresholds)

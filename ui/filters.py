@@ -1,14 +1,16 @@
-"""The shared sidebar: as-of date, force and team filters, and the 'data as of' stamp.
+"""The shared sidebar: as-of date, force, team, officer and period filters, and the data stamp.
 
-Widget values live in the URL (``bind="query-params"``), so a copied link reproduces the view.
-Filters only ever narrow the viewer's scope (``Scope.narrow``).
+Every filter is bound to the URL (``bind="query-params"``): the values persist from page to page
+and a copied link reproduces the view. Filters only ever narrow the viewer's scope
+(``Scope.narrow``); they can never widen it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from core.forces import force_label
@@ -18,6 +20,9 @@ from ui import data
 KEY_AS_OF = "as_of"
 KEY_FORCE = "force"
 KEY_TEAM = "team"
+KEY_OFFICER = "officer"
+KEY_PERIOD = "period"
+DEFAULT_PERIOD_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -25,15 +30,27 @@ class Filters:
     generation: str
     scope: Scope
     as_of: date
+    period: tuple[date, date]
+    """Window for trend charts and lagging measures (inclusive), ending on the as-of date by default."""
 
     @property
-    def key(self) -> tuple:
-        return (self.generation, self.scope.forces, self.scope.teams, self.as_of)
+    def scope_key(self) -> tuple:
+        return (self.scope.forces, self.scope.teams, self.scope.officers)
 
 
 def viewer_scope(gen: str) -> Scope:
     """What this viewer may see. Until sign-in exists (local mode) that is every force loaded."""
     return Scope.everything(data.all_forces(gen))
+
+
+def _officer_label(people: pd.DataFrame):
+    names = dict(zip(people["oic_id"], people["oic_name"], strict=True))
+
+    def label(oic: str) -> str:
+        name = names.get(oic)
+        return f"{oic} · {name}" if name else oic
+
+    return label
 
 
 def sidebar(gen: str, today: date) -> Filters:
@@ -45,28 +62,46 @@ def sidebar(gen: str, today: date) -> Filters:
             format="DD/MM/YYYY",
             key=KEY_AS_OF,
             bind="query-params",
-            help="Rules are worked out as on this date. Change it to look back.",
+            help="Every rule is worked out as on this date. Move it back to see the past: events "
+            "dated after it (submissions, charges) count as not yet happened.",
         )
+        as_of = as_of if isinstance(as_of, date) else today
         forces = st.multiselect(
-            "Force",
-            options=list(base.forces),
-            format_func=force_label,
-            key=KEY_FORCE,
-            bind="query-params",
-            placeholder="All forces",
+            "Force", options=list(base.forces), format_func=force_label, key=KEY_FORCE,
+            bind="query-params", placeholder="All forces",
         )
         scope = base.narrow(forces=forces)
-        teams_df = data.forces_and_teams(gen, scope.forces)
+        people = data.forces_and_teams(gen, scope.forces)
         teams = st.multiselect(
-            "Team",
-            options=sorted(teams_df["team"].unique().tolist()),
-            key=KEY_TEAM,
-            bind="query-params",
-            placeholder="All teams",
+            "Team", options=sorted(people["team"].dropna().unique().tolist()), key=KEY_TEAM,
+            bind="query-params", placeholder="All teams",
         )
         scope = scope.narrow(teams=teams)
+        in_teams = people if not teams else people[people["team"].isin(teams)]
+        in_teams = in_teams.dropna(subset=["oic_id"]).drop_duplicates("oic_id")
+        officers = st.multiselect(
+            "Officer", options=sorted(in_teams["oic_id"].tolist()), format_func=_officer_label(in_teams),
+            key=KEY_OFFICER, bind="query-params", placeholder="All officers",
+        )
+        scope = scope.narrow(officers=officers)
+        period = st.date_input(
+            "Period for trends",
+            value=(as_of - timedelta(weeks=DEFAULT_PERIOD_WEEKS), as_of),
+            format="DD/MM/YYYY",
+            key=KEY_PERIOD,
+            bind="query-params",
+            help="The window for trend charts and lagging measures such as the BLACK list.",
+        )
+        start, end = _period(period, as_of)
         _stamp(gen)
-    return Filters(gen, scope, as_of if isinstance(as_of, date) else today)
+    return Filters(gen, scope, as_of, (start, end))
+
+
+def _period(value: object, as_of: date) -> tuple[date, date]:
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, date) for v in value):
+        start, end = value
+        return (min(start, end), max(start, end))
+    return (as_of - timedelta(weeks=DEFAULT_PERIOD_WEEKS), as_of)
 
 
 def _stamp(gen: str) -> None:
@@ -75,3 +110,8 @@ def _stamp(gen: str) -> None:
         return
     newest = df["finished_at"].max()
     st.caption(f"Data loaded {newest:%d/%m/%Y %H:%M} UTC from {len(df)} extract file(s).")
+
+
+def current() -> Filters:
+    """The filters the entry point worked out for this run (pages call this)."""
+    return st.session_state["filters"]

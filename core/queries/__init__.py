@@ -26,6 +26,13 @@ from core.scope import Scope
 
 HERE = Path(__file__).parent
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.M)
+_SCOPE = re.compile(r"\{\{scope(?: (\w+))?\}\}")
+SCOPE_SQL = (
+    "list_contains($forces, {a}force_code)"
+    " AND ($all_teams OR list_contains($teams, {a}team))"
+    " AND ($all_officers OR list_contains($officers, {a}oic_id))"
+)
+"""The viewer's scope as SQL. ``{{scope}}`` in a query expands to it; ``{{scope c}}`` for alias c."""
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 QUEUE_STATUSES = ["AWAITING_TRIAGE", "ACCEPTED", "RESUBMITTED", "SENT_TO_CPS", "ACTION_PLAN"]
@@ -40,6 +47,7 @@ def queries() -> dict[str, str]:
         for name, body in zip(parts[1::2], parts[2::2], strict=True):
             if name in found:
                 raise ValueError(f"query {name} is defined twice")
+            body = _SCOPE.sub(lambda m: SCOPE_SQL.format(a=f"{m.group(1)}." if m.group(1) else ""), body)
             found[name] = body.strip().rstrip(";")
     return found
 

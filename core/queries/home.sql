@@ -5,7 +5,7 @@ WITH offences AS (
            stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
                     $red_unsub, $red_unch, $amber_unsub) AS band
     FROM case_offences
-    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+    WHERE {{scope}}
       AND coalesce(file_status, '') <> 'CLOSED' AND coalesce(file_stage, '') <> 'CLOSED'
       AND coalesce(created_date, $as_of) <= $as_of
 ), cases AS (
@@ -24,7 +24,7 @@ SELECT count(*) AS files
 FROM (
     SELECT DISTINCT force_code, urn
     FROM case_offences
-    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+    WHERE {{scope}}
       AND submitted_to_cjs_date <= $as_of
       AND list_contains($queue_statuses, file_status)
 );
@@ -36,7 +36,7 @@ WITH investigations AS (
            max(last_review_date) AS last_review_date,
            min(created_date) AS created_date
     FROM case_offences
-    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+    WHERE {{scope}}
       AND coalesce(file_stage, '') = 'PRE_CHARGE'
       AND NOT list_contains(['CLOSED', 'DECIDED'], coalesce(file_status, ''))
       AND (commenced_date IS NULL OR commenced_date > $as_of)
@@ -57,7 +57,7 @@ WITH ngap AS (
            min(ngap_allocation_date) AS allocated_on,
            min(upgrade_file_due_date) AS due
     FROM case_offences
-    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+    WHERE {{scope}}
       AND anticipated_plea = 'NGAP'
       AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
       AND coalesce(file_status, '') <> 'CLOSED'
@@ -76,8 +76,10 @@ WHERE l.load_id IN (SELECT DISTINCT load_id FROM case_offences UNION SELECT DIST
 ORDER BY l.finished_at DESC, l.file_name;
 
 -- name: forces_and_teams
--- One row per force and team that has case files or custody records in the viewer's scope.
-SELECT DISTINCT force_code, team
-FROM (SELECT force_code, team FROM case_offences UNION ALL SELECT force_code, team FROM custody)
-WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team)) AND team IS NOT NULL
-ORDER BY force_code, team;
+-- One row per force, team and officer in the case files or custody records of the viewer's scope.
+SELECT force_code, team, oic_id, max(oic_name) AS oic_name
+FROM (SELECT force_code, team, oic_id, oic_name FROM case_offences
+      UNION ALL SELECT force_code, team, oic_id, oic_name FROM custody)
+WHERE {{scope}} AND team IS NOT NULL
+GROUP BY ALL
+ORDER BY force_code, team, oic_id;

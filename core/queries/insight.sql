@@ -6,7 +6,7 @@ WITH offences AS (
            stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
                     $red_unsub, $red_unch, $amber_unsub) AS band
     FROM case_offences
-    WHERE list_contains($forces, force_code) AND ($all_teams OR list_contains($teams, team))
+    WHERE {{scope}}
       AND coalesce(file_status, '') <> 'CLOSED' AND coalesce(file_stage, '') <> 'CLOSED'
       AND coalesce(created_date, $as_of) <= $as_of
 ), open_offences AS (
@@ -60,7 +60,7 @@ SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetim
             ELSE 'submitted after the as-of date' END AS file_position
 FROM custody c
 LEFT JOIN submitted s ON s.force_code = c.force_code AND s.urn = c.urn
-WHERE list_contains($forces, c.force_code) AND ($all_teams OR list_contains($teams, c.team))
+WHERE {{scope c}}
   AND c.file_target_date < $as_of
   AND CAST(c.arrest_datetime AS DATE) <= $as_of
   AND (s.submitted_on IS NULL OR s.submitted_on > $as_of)
