@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from core.ngap import NgapTrackerRules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
@@ -54,6 +56,8 @@ class Settings:
     """A file with a larger share of unusable rows is refused whole: it is probably the wrong file."""
     keep_generations: int = 5
     """Published generations kept on disk (the newest is served)."""
+    ngap_tracker: NgapTrackerRules = field(default_factory=NgapTrackerRules)
+    """The NGAP tracker page's list cap, chart size and trend step ([ngap_tracker])."""
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Settings:
@@ -74,12 +78,9 @@ class Settings:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         changes: dict[str, Any] = {}
         for key, value in data.items():
-            if key == "thresholds":
-                tknown = {f.name for f in fields(Thresholds)}
-                bad = set(value) - tknown
-                if bad:
-                    raise ValueError(f"unknown threshold(s): {', '.join(sorted(bad))}")
-                changes[key] = replace(self.thresholds, **{k: int(v) for k, v in value.items()})
+            current = getattr(self, key)
+            if is_dataclass(current):
+                changes[key] = _merge_section(key, current, value)
             elif key in ("store_dir", "sample_dir", "offence_index", "column_mapping"):
                 p = Path(value)
                 changes[key] = p if p.is_absolute() else base_dir / p
@@ -88,6 +89,22 @@ class Settings:
             else:
                 changes[key] = value
         return replace(self, **changes)
+
+
+def _merge_section(name: str, current: Any, values: dict[str, Any]) -> Any:
+    """Apply a TOML table to a settings dataclass, refusing unknown keys and coercing to each
+    field's type (ints stay ints, tuples stay tuples), so a typo cannot pass silently."""
+    if not isinstance(values, dict):
+        raise ValueError(f"[{name}] must be a table")
+    known = {f.name for f in fields(current)}
+    bad = set(values) - known
+    if bad:
+        raise ValueError(f"unknown [{name}] setting(s): {', '.join(sorted(bad))}")
+    changes = {}
+    for key, value in values.items():
+        kind = type(getattr(current, key))
+        changes[key] = tuple(value) if kind is tuple else kind(value)
+    return replace(current, **changes)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -9,6 +9,27 @@ from streamlit.testing.v1 import AppTest
 from core.config import ROOT
 
 
+@pytest.fixture(autouse=True)
+def navigation_like_the_server(monkeypatch):
+    """Run the app the way the server does once st.navigation has been called.
+
+    A real server sets PagesManager.uses_pages_directory to False the first time st.navigation
+    runs and keeps it. AppTest resets it before every run, so a rerun of a page whose url_path
+    equals its file name in pages/ would run that file alone, as a pages-folder app would,
+    without the entry point and its sidebar. The dashboard's url paths equal the file names on
+    purpose (see dashboard.py), so the tests pin the flag as the server has it.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 @pytest.fixture
 def app(monkeypatch, sample_store):
     """The dashboard entry point on the bundled sample data, caches cleared."""

@@ -50,3 +50,33 @@ def test_choosing_a_force_puts_it_in_the_url_and_the_link_reproduces_the_view(se
     assert "Suffolk (37)" in other.inner_text("[data-testid='stSidebar']")
     assert black_count(other) == suffolk
     screenshot(other, "overview-suffolk-1280")
+
+
+PAGES = [
+    ("overview-page", "/", "Overview"),
+    ("stl-watch", "/stl_watch", "STL watch"),
+    ("queue", "/submission_queue", "Submission queue"),
+    ("my-team", "/my_team", "My Team"),
+    ("ngap", "/ngap_tracker", "NGAP tracker"),
+]
+
+
+@pytest.mark.parametrize("name, path, title", PAGES, ids=[p[0] for p in PAGES])
+@pytest.mark.parametrize("width", [1920, 1280])
+def test_every_page_renders_without_error(server, browser, name, path, title, width):
+    context = browser.new_context(viewport={"width": width, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(server + path + "?as_of=2026-11-24")
+        page.wait_for_selector("h1", timeout=60_000)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        page.wait_for_timeout(500)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert "Page not found" not in page.inner_text("body")
+        assert title in page.inner_text("h1")
+        assert "OFFICIAL-SENSITIVE" in page.inner_text("body")
+        screenshot(page, f"{name}-{width}")
+    finally:
+        context.close()
