@@ -11,9 +11,8 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from importlib import import_module
 from typing import Any
-
-from core.ngap import NgapTrackerRules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
@@ -56,8 +55,8 @@ class Settings:
     """A file with a larger share of unusable rows is refused whole: it is probably the wrong file."""
     keep_generations: int = 5
     """Published generations kept on disk (the newest is served)."""
-    ngap_tracker: NgapTrackerRules = field(default_factory=NgapTrackerRules)
-    """The NGAP tracker page's list cap, chart size and trend step ([ngap_tracker])."""
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Page settings read from their own TOML tables (see PAGE_SECTIONS); use ``section()``."""
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Settings:
@@ -71,8 +70,19 @@ class Settings:
             settings = replace(settings, store_dir=Path(store))
         return settings
 
+    def section(self, name: str) -> Any:
+        """A page's settings dataclass: from the settings file if it had the table, else defaults."""
+        if name not in self.sections:
+            return _section_class(name)()
+        return self.sections[name]
+
     def merged(self, data: dict[str, Any], base_dir: Path = ROOT) -> Settings:
-        known = {f.name for f in fields(self)}
+        data = dict(data)
+        sections = dict(self.sections)
+        for name in PAGE_SECTIONS:
+            if name in data:
+                sections[name] = _merge_section(name, self.section(name), data.pop(name))
+        known = {f.name for f in fields(self)} - {"sections"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -88,7 +98,19 @@ class Settings:
                 changes[key] = tuple(str(v) for v in value)
             else:
                 changes[key] = value
-        return replace(self, **changes)
+        return replace(self, **changes, sections=sections)
+
+
+PAGE_SECTIONS = {
+    "stl_watch": "core.stl_watch:WatchSettings",
+    "ngap_tracker": "core.ngap:NgapTrackerRules",
+}
+"""Settings tables owned by a page's own core module (imported lazily: those modules import this one)."""
+
+
+def _section_class(name: str) -> Any:
+    module, cls = PAGE_SECTIONS[name].split(":")
+    return getattr(import_module(module), cls)
 
 
 def _merge_section(name: str, current: Any, values: dict[str, Any]) -> Any:

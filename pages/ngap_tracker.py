@@ -14,7 +14,7 @@ from core import ngap
 from core.forces import force_label
 from ui import data, filters, widgets
 
-RULES = data.settings().ngap_tracker
+RULES = data.settings().section("ngap_tracker")
 f = filters.current()
 soon = data.settings().thresholds.ngap_due_soon_days
 

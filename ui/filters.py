@@ -113,5 +113,18 @@ def _stamp(gen: str) -> None:
 
 
 def current() -> Filters:
-    """The filters the entry point worked out for this run (pages call this)."""
-    return st.session_state["filters"]
+    """The filters the entry point worked out for this run (pages call this).
+
+    When a fresh server's very first request is a deep link (``/stl_watch``), Streamlit still
+    believes the app is a pages-folder app (it only learns otherwise when st.navigation first
+    runs) and executes the page file on its own, without dashboard.py. The page then finds no
+    filters: mark the app as a navigation app, as st.navigation itself does, and rerun through
+    the entry point.
+    """
+    found = st.session_state.get("filters")
+    if found is None:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return found

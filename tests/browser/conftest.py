@@ -24,10 +24,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(sample_store):
+def start_server(store):
+    """Start ``streamlit run dashboard.py`` on a free loopback port; returns (process, url)."""
     port = _free_port()
-    env = {**os.environ, "CASEWATCH_STORE": str(sample_store.store_dir)}
+    env = {**os.environ, "CASEWATCH_STORE": str(store)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -40,18 +40,26 @@ def server(sample_store):
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":
-                    break
+                    return proc, url
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("the Streamlit server did not become healthy: " + proc.stdout.read().decode()[-2000:])
-    yield url
+    proc.kill()
+    raise RuntimeError("the Streamlit server did not become healthy: " + proc.stdout.read().decode()[-2000:])
+
+
+def stop_server(proc) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(sample_store):
+    proc, url = start_server(sample_store.store_dir)
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")

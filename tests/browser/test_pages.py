@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +80,26 @@ def test_every_page_renders_without_error(server, browser, name, path, title, wi
         screenshot(page, f"{name}-{width}")
     finally:
         context.close()
+
+
+def test_a_deep_link_is_the_first_request_a_fresh_server_gets(sample_store, browser):
+    # Streamlit treats an app with a pages/ folder as a folder app until st.navigation first runs;
+    # the very first request being a deep link must still render the page inside the dashboard.
+    proc, url = start_server(sample_store.store_dir)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        page.goto(url + "/stl_watch?as_of=2026-11-24")
+        page.wait_for_selector("h1", timeout=60_000)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        page.wait_for_timeout(500)
+        body = page.inner_text("body")
+        assert "Page not found" not in body
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert "STL watch" in page.inner_text("h1")
+        assert "24/11/2026" in page.inner_text("[data-testid='stSidebar']").replace("\n", "")
+    finally:
+        context.close()
+        stop_server(proc)
