@@ -33,7 +33,8 @@ FROM (
 -- One row per review status (OVERDUE, DUE, OK, UNKNOWN): open investigations by their next 28-day review.
 WITH investigations AS (
     SELECT force_code, urn,
-           max(last_review_date) AS last_review_date,
+           -- A review dated after the as-of date has not happened yet (looking back).
+           max(last_review_date) FILTER (WHERE last_review_date <= $as_of) AS last_review_date,
            min(created_date) AS created_date
     FROM case_offences
     WHERE {{scope}}

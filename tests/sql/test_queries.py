@@ -193,3 +193,11 @@ def test_the_governing_offence_is_one_row_even_when_stl_dates_tie(tmp_path):
         con.close()
     got = df.loc[0, ["offence_code", "stl_rule", "stl_extendable", "open_offences"]].tolist()
     assert got == ["RT88333", "S127", False, 2]
+
+
+def test_a_review_dated_after_the_as_of_date_has_not_happened_yet(con):
+    # 36AA0000226 was reviewed on 20 Nov 2026 and created on 2 Sep. On 10 Nov the review had not
+    # happened, so the review clock runs from creation: due 30 Sep, overdue on 10 Nov.
+    before = as_dict(queries.review_counts(con, ALL, date(2026, 11, 10), T))
+    after = as_dict(queries.review_counts(con, ALL, AS_OF, T))
+    assert before.get("OVERDUE", 0) > after.get("OVERDUE", 0)
