@@ -15,9 +15,17 @@ from ui import data, filters
 
 st.set_page_config(page_title="Casewatch", page_icon="⚖️", layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="Overview", icon="🏠", default=True, url_path="overview"),
-]
+# Each url_path equals its file's name: Streamlit's front end checks a deep link against the
+# pages/ folder's file names before the script runs, so any other path shows "Page not found".
+PAGES = {
+    "Casewatch": [
+        st.Page("pages/home.py", title="Overview", icon="🏠", default=True, url_path="home"),
+        st.Page("pages/stl_watch.py", title="STL watch", icon="⏳", url_path="stl_watch"),
+        st.Page("pages/submission_queue.py", title="Submission queue", icon="📥", url_path="submission_queue"),
+        st.Page("pages/my_team.py", title="My Team", icon="👥", url_path="my_team"),
+        st.Page("pages/ngap_tracker.py", title="NGAP tracker", icon="🚦", url_path="ngap_tracker"),
+    ],
+}
 
 nav = st.navigation(PAGES)
 marking = data.settings().marking
