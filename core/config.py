@@ -105,6 +105,7 @@ PAGE_SECTIONS = {
     "stl_watch": "core.stl_watch:WatchSettings",
     "ngap_tracker": "core.ngap:NgapTrackerRules",
     "my_team": "core.my_team:MyTeamConfig",
+    "queue": "core.queue:QueuePolicy",
 }
 """Settings tables owned by a page's own core module (imported lazily: those modules import this one)."""
 

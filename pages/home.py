@@ -42,9 +42,10 @@ with table:
 left, mid, right = st.columns(3)
 with left:
     st.subheader("CJS queue")
-    st.metric("Files with CJS or CPS", f"{counts['queue']:,}", border=True,
-              help="Submitted to CJS on or before the as-of date and still awaiting triage, accepted, "
-                   "resubmitted, with CPS or under an action plan.")
+    st.metric("Files in the CJS queue", f"{counts['queue']:,}", border=True,
+              help="Submitted to CJS on or before the as-of date and not yet finished (charged, a final "
+                   "CPS decision, decided or closed): awaiting triage, accepted, with CPS, under an action "
+                   "plan or resubmitted. The Submission queue page breaks it down.")
 with mid:
     st.subheader("28-day reviews")
     reviews = counts["reviews"]

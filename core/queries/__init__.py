@@ -35,7 +35,6 @@ SCOPE_SQL = (
 """The viewer's scope as SQL. ``{{scope}}`` in a query expands to it; ``{{scope c}}`` for alias c."""
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
-QUEUE_STATUSES = ["AWAITING_TRIAGE", "ACCEPTED", "RESUBMITTED", "SENT_TO_CPS", "ACTION_PLAN"]
 
 
 @cache
@@ -90,7 +89,6 @@ def rule_params(as_of: date, thresholds: Thresholds) -> dict[str, Any]:
         "review_soon": thresholds.review_due_soon_days,
         "ngap_soon": thresholds.ngap_due_soon_days,
         "horizon": thresholds.insight_days,
-        "queue_statuses": QUEUE_STATUSES,
     }
 
 
@@ -105,9 +103,12 @@ def stl_band_counts(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, t
 
 
 def cjs_queue_length(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, thresholds: Thresholds) -> int:
-    """Case files submitted to CJS and still held by CJS or CPS."""
-    df = run(con, "cjs_queue_length", _params(scope, as_of, thresholds))
-    return int(df.iloc[0, 0])
+    """Case files submitted to CJS and not yet finished as of ``as_of``: the Submission queue
+    page's own definition (``core.queue``), so the Overview and that page always agree."""
+    from core import queue
+
+    pos = queue.positions(con, scope, as_of, thresholds)
+    return int(pos.loc[pos["position"].isin(queue.STAGES), "files"].sum())
 
 
 def review_counts(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, thresholds: Thresholds) -> pd.DataFrame:

@@ -18,17 +18,6 @@ FROM cases
 GROUP BY worst
 ORDER BY worst;
 
--- name: cjs_queue_length
--- One row: case files submitted to CJS on or before $as_of that CJS or CPS still hold (queue statuses).
-SELECT count(*) AS files
-FROM (
-    SELECT DISTINCT force_code, urn
-    FROM case_offences
-    WHERE {{scope}}
-      AND submitted_to_cjs_date <= $as_of
-      AND list_contains($queue_statuses, file_status)
-);
-
 -- name: review_counts
 -- One row per review status (OVERDUE, DUE, OK, UNKNOWN): open investigations by their next 28-day review.
 WITH investigations AS (
