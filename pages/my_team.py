@@ -264,7 +264,8 @@ if not printing:
             if label == "Next STL" and pd.notna(totals["next_stl"]):
                 # Days in the figure and the date below it, so both fit at 1280 px.
                 days = (pd.Timestamp(totals["next_stl"]).date() - f.as_of).days
-                col.metric(label, "today" if days == 0 else f"in {days} days", delta=value, delta_color="off",
+                when = "today" if days == 0 else f"in {days} day" + ("" if days == 1 else "s")
+                col.metric(label, when if days >= 0 else f"{-days} days ago", delta=value, delta_color="off",
                            delta_arrow="off", help=help_text, border=True)
             else:
                 col.metric(label, value, help=help_text, border=True)
