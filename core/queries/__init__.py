@@ -25,7 +25,8 @@ from core.config import Thresholds
 from core.scope import Scope
 
 HERE = Path(__file__).parent
-_NAME = re.compile(r"^-- name: (\w+)\s*$", re.M)
+_NAME = re.compile(r"^-- (name|fragment): (\w+)\s*$", re.M)
+_INCLUDE = re.compile(r"\{\{> (\w+)\}\}")
 _SCOPE = re.compile(r"\{\{scope(?: (\w+))?\}\}")
 SCOPE_SQL = (
     "list_contains($forces, {a}force_code)"
@@ -39,15 +40,25 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 @cache
 def queries() -> dict[str, str]:
+    """Every named query of the ``*.sql`` files, with fragments and the scope expanded.
+
+    A ``-- fragment: <name>`` block is not a query: it is text that queries include with
+    ``{{> <name>}}`` (a shared CTE, say), so a population several queries share is written once.
+    """
     found: dict[str, str] = {}
+    fragments: dict[str, str] = {}
     for path in sorted(HERE.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         parts = _NAME.split(text)
-        for name, body in zip(parts[1::2], parts[2::2], strict=True):
-            if name in found:
-                raise ValueError(f"query {name} is defined twice")
-            body = _SCOPE.sub(lambda m: SCOPE_SQL.format(a=f"{m.group(1)}." if m.group(1) else ""), body)
-            found[name] = body.strip().rstrip(";")
+        for kind, name, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
+            target = found if kind == "name" else fragments
+            if name in target:
+                raise ValueError(f"{kind} {name} is defined twice")
+            target[name] = body.strip().rstrip(";")
+    for name, body in found.items():
+        body = _INCLUDE.sub(lambda m: fragments[m.group(1)], body)
+        body = _SCOPE.sub(lambda m: SCOPE_SQL.format(a=f"{m.group(1)}." if m.group(1) else ""), body)
+        found[name] = body
     return found
 
 

@@ -1,8 +1,7 @@
 -- NGAP allocations tracker (pages/ngap_tracker.py, run through core.ngap).
 --
--- Every query below starts with the same population block, copied verbatim between the
--- "population: begin" and "population: end" markers (tests/sql/test_ngap.py checks that the copies
--- are identical). The population is exactly the Overview's (home.sql ngap_light_counts): cases
+-- Every query below starts with the same population block, the fragment ngap_population, included
+-- with {{> ngap_population}}. The population is exactly the Overview's (home.sql ngap_light_counts): cases
 -- (force, URN, defendant) with an offence row that is NGAP, at FIRST_HEARING_NGAP or UPGRADE_NG and
 -- not CLOSED; the light takes the same inputs (any_value(officer), min(allocation date),
 -- min(upgrade due date)) through the same ngap_light macro, so the two pages always agree.
@@ -10,11 +9,7 @@
 -- Allocation details are shown as of $as_of: an allocation dated after $as_of has not happened
 -- yet (the light says UNALLOCATED), so its officer, section leader and date are shown blank too.
 
--- name: ngap_case_counts
--- One row per NGAP light present: cases in scope, and how many of them match the drill-down
--- (sections/teams in $drill_groups and officers in $drill_officers; an empty list means no drill-down).
-WITH
--- population: begin
+-- fragment: ngap_population
 ngap AS (
     SELECT force_code, urn, defendant_id,
            any_value(ngap_allocated_officer_id) AS officer,
@@ -59,7 +54,12 @@ ngap AS (
            force_code || '/' || allocated_officer_id AS officer_key
     FROM cases
 )
--- population: end
+
+-- name: ngap_case_counts
+-- One row per NGAP light present: cases in scope, and how many of them match the drill-down
+-- (sections/teams in $drill_groups and officers in $drill_officers; an empty list means no drill-down).
+WITH
+{{> ngap_population}}
 SELECT light,
        count(*) AS cases,
        count(*) FILTER (WHERE (len($drill_groups) = 0 OR list_contains($drill_groups, group_key))
@@ -72,52 +72,7 @@ ORDER BY list_position($light_order, light);
 -- One row per NGAP case whose light is in $lights and that matches the drill-down, most urgent
 -- light first, then earliest upgrade file due date; at most $cap rows.
 WITH
--- population: begin
-ngap AS (
-    SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due,
-           min(ngap_allocated_officer_id) AS officer_id,
-           arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
-           min(ngap_section_leader) AS section_recorded,
-           min(team) AS team,
-           min(oic_id) AS oic_id,
-           arg_min(oic_name, oic_id) AS oic_name,
-           min(first_hearing_date) AS first_hearing_date,
-           min(commenced_date) AS commenced_date,
-           min(trial_date) AS trial_date,
-           min(file_stage) AS file_stage,
-           min(file_status) AS file_status,
-           count(*) AS offences,
-           min(list_position($band_order,
-               stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                        $red_unsub, $red_unch, $amber_unsub))) AS worst
-    FROM case_offences
-    WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
-    GROUP BY ALL
-), cases AS (
-    SELECT *,
-           ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light,
-           $band_order[worst] AS stl_band,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_id END AS allocated_officer_id,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_name END AS allocated_officer_name,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE section_recorded END AS section_leader,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE allocated_on END AS allocation_date,
-           CAST(due - $as_of AS INTEGER) AS days_to_due
-    FROM ngap
-), keyed AS (
-    SELECT *,
-           coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END, $no_group) AS group_name,
-           force_code || '/' || coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END,
-                                         $no_group) AS group_key,
-           force_code || '/' || allocated_officer_id AS officer_key
-    FROM cases
-)
--- population: end
+{{> ngap_population}}
 SELECT light, stl_band, force_code, urn, defendant_id,
        allocated_officer_id, allocated_officer_name, section_leader, allocation_date,
        due AS upgrade_file_due_date, days_to_due, first_hearing_date, trial_date,
@@ -134,52 +89,7 @@ LIMIT $cap;
 -- Cases with no section leader as of $as_of (usually the unallocated ones) share the row $no_group.
 -- Largest backlog (unallocated + overdue) first.
 WITH
--- population: begin
-ngap AS (
-    SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due,
-           min(ngap_allocated_officer_id) AS officer_id,
-           arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
-           min(ngap_section_leader) AS section_recorded,
-           min(team) AS team,
-           min(oic_id) AS oic_id,
-           arg_min(oic_name, oic_id) AS oic_name,
-           min(first_hearing_date) AS first_hearing_date,
-           min(commenced_date) AS commenced_date,
-           min(trial_date) AS trial_date,
-           min(file_stage) AS file_stage,
-           min(file_status) AS file_status,
-           count(*) AS offences,
-           min(list_position($band_order,
-               stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                        $red_unsub, $red_unch, $amber_unsub))) AS worst
-    FROM case_offences
-    WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
-    GROUP BY ALL
-), cases AS (
-    SELECT *,
-           ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light,
-           $band_order[worst] AS stl_band,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_id END AS allocated_officer_id,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_name END AS allocated_officer_name,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE section_recorded END AS section_leader,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE allocated_on END AS allocation_date,
-           CAST(due - $as_of AS INTEGER) AS days_to_due
-    FROM ngap
-), keyed AS (
-    SELECT *,
-           coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END, $no_group) AS group_name,
-           force_code || '/' || coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END,
-                                         $no_group) AS group_key,
-           force_code || '/' || allocated_officer_id AS officer_key
-    FROM cases
-)
--- population: end
+{{> ngap_population}}
 SELECT force_code, group_name, group_key,
        count(*) FILTER (WHERE light = 'UNALLOCATED') AS unallocated,
        count(*) FILTER (WHERE light = 'OVERDUE') AS overdue,
@@ -195,52 +105,7 @@ ORDER BY unallocated + overdue DESC, cases DESC, group_name, force_code;
 -- One row per force and allocated officer (as of $as_of): their NGAP cases by light. Unallocated
 -- cases have no officer and are not here (they are on the backlog chart). Most overdue first.
 WITH
--- population: begin
-ngap AS (
-    SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due,
-           min(ngap_allocated_officer_id) AS officer_id,
-           arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
-           min(ngap_section_leader) AS section_recorded,
-           min(team) AS team,
-           min(oic_id) AS oic_id,
-           arg_min(oic_name, oic_id) AS oic_name,
-           min(first_hearing_date) AS first_hearing_date,
-           min(commenced_date) AS commenced_date,
-           min(trial_date) AS trial_date,
-           min(file_stage) AS file_stage,
-           min(file_status) AS file_status,
-           count(*) AS offences,
-           min(list_position($band_order,
-               stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                        $red_unsub, $red_unch, $amber_unsub))) AS worst
-    FROM case_offences
-    WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
-    GROUP BY ALL
-), cases AS (
-    SELECT *,
-           ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light,
-           $band_order[worst] AS stl_band,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_id END AS allocated_officer_id,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_name END AS allocated_officer_name,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE section_recorded END AS section_leader,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE allocated_on END AS allocation_date,
-           CAST(due - $as_of AS INTEGER) AS days_to_due
-    FROM ngap
-), keyed AS (
-    SELECT *,
-           coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END, $no_group) AS group_name,
-           force_code || '/' || coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END,
-                                         $no_group) AS group_key,
-           force_code || '/' || allocated_officer_id AS officer_key
-    FROM cases
-)
--- population: end
+{{> ngap_population}}
 SELECT force_code, allocated_officer_id AS officer_id, officer_key,
        min(allocated_officer_name) AS officer_name,
        string_agg(DISTINCT section_leader, '; ' ORDER BY section_leader) AS section_leaders,
@@ -260,52 +125,7 @@ ORDER BY overdue DESC, due_soon DESC, cases DESC, officer_id, force_code;
 -- first hearing by d (first_hearing_date, else commenced_date), and how many of them were
 -- UNALLOCATED or OVERDUE on d by the same light rule evaluated as of d.
 WITH
--- population: begin
-ngap AS (
-    SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due,
-           min(ngap_allocated_officer_id) AS officer_id,
-           arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
-           min(ngap_section_leader) AS section_recorded,
-           min(team) AS team,
-           min(oic_id) AS oic_id,
-           arg_min(oic_name, oic_id) AS oic_name,
-           min(first_hearing_date) AS first_hearing_date,
-           min(commenced_date) AS commenced_date,
-           min(trial_date) AS trial_date,
-           min(file_stage) AS file_stage,
-           min(file_status) AS file_status,
-           count(*) AS offences,
-           min(list_position($band_order,
-               stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                        $red_unsub, $red_unch, $amber_unsub))) AS worst
-    FROM case_offences
-    WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
-    GROUP BY ALL
-), cases AS (
-    SELECT *,
-           ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light,
-           $band_order[worst] AS stl_band,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_id END AS allocated_officer_id,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE officer_name END AS allocated_officer_name,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE section_recorded END AS section_leader,
-           CASE WHEN allocated_on > $as_of THEN NULL ELSE allocated_on END AS allocation_date,
-           CAST(due - $as_of AS INTEGER) AS days_to_due
-    FROM ngap
-), keyed AS (
-    SELECT *,
-           coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END, $no_group) AS group_name,
-           force_code || '/' || coalesce(CASE WHEN $group_by = 'team' THEN team ELSE section_leader END,
-                                         $no_group) AS group_key,
-           force_code || '/' || allocated_officer_id AS officer_key
-    FROM cases
-)
--- population: end
+{{> ngap_population}}
 , days AS (
     SELECT CAST(unnest(generate_series(CAST(least($period_end, $as_of) AS TIMESTAMP),
                                        CAST($period_start AS TIMESTAMP),
