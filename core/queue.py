@@ -96,7 +96,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.queries import prepare, queries, rule_params
+from core.queries import queries, rule_params, run
 from core.scope import Scope
 
 if TYPE_CHECKING:  # core.config may one day hold a QueuePolicy: no import cycle at run time
@@ -279,7 +279,6 @@ class QueuePolicy:
 
 DEFAULT_POLICY = QueuePolicy()
 
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _STATEMENT_END = re.compile(r";\s*$", re.M)
 
 
@@ -288,20 +287,8 @@ def _macros() -> list[str]:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run a named query of queue.sql on its own cursor, with the shared and the queue macros
-    installed, binding exactly the parameters it mentions (as ``core.queries.run`` does)."""
-    sql = queries()[name]
-    wanted = set(_PARAM.findall(sql))
-    missing = wanted - set(params)
-    if missing:
-        raise KeyError(f"query {name} needs parameter(s): {', '.join(sorted(missing))}")
-    cur = prepare(con)
-    try:
-        for statement in _macros():
-            cur.execute(statement)
-        return cur.execute(sql, {k: params[k] for k in wanted}).df()
-    finally:
-        cur.close()
+    """Run a named query of queue.sql with the queue macros installed on its cursor."""
+    return run(con, name, params, macros=_macros())
 
 
 def _params(scope: Scope, as_of: date, thresholds: Thresholds, policy: QueuePolicy) -> dict[str, Any]:

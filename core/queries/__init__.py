@@ -13,6 +13,7 @@ itself) were computed at load time by ``core.stl``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -71,8 +72,11 @@ def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cur
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run the named query on its own cursor, binding the parameters it mentions."""
+def run(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], macros: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Run the named query on its own cursor, binding the parameters it mentions; ``macros`` are
+    extra statements (a page's own temporary macros) installed on the cursor first."""
     sql = queries()[name]
     wanted = set(_PARAM.findall(sql))
     missing = wanted - set(params)
@@ -80,6 +84,8 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd
         raise KeyError(f"query {name} needs parameter(s): {', '.join(sorted(missing))}")
     cur = prepare(con)
     try:
+        for statement in macros:
+            cur.execute(statement)
         return cur.execute(sql, {k: params[k] for k in wanted}).df()
     finally:
         cur.close()
