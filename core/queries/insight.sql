@@ -43,9 +43,9 @@ WHERE (submitted_to_cjs_date IS NULL OR submitted_to_cjs_date > $as_of)
   AND stl_date >= $as_of AND stl_date <= $as_of + CAST($horizon AS INTEGER)
 ORDER BY last_working_day, stl_date, force_code, urn, defendant_id;
 
--- name: custody_missed_target
--- One row per custody record whose file target date has passed by $as_of with no case file
--- submitted to CJS on or before $as_of.
+-- fragment: custody_missed_target_rows
+-- Custody records whose file target date has passed by $as_of with no case file submitted to CJS on
+-- or before $as_of (shared by the Insight report and the STL watch page).
 WITH submitted AS (
     SELECT force_code, urn, min(submitted_to_cjs_date) AS submitted_on
     FROM case_offences
@@ -64,4 +64,9 @@ WHERE {{scope c}}
   AND c.file_target_date < $as_of
   AND CAST(c.arrest_datetime AS DATE) <= $as_of
   AND (s.submitted_on IS NULL OR s.submitted_on > $as_of)
-ORDER BY c.file_target_date, c.force_code, c.custody_record_id;
+
+-- name: custody_missed_target
+-- One row per custody record whose file target date has passed by $as_of with no case file
+-- submitted to CJS on or before $as_of.
+SELECT * FROM ({{> custody_missed_target_rows}})
+ORDER BY file_target_date, force_code, custody_record_id;

@@ -215,26 +215,9 @@ LIMIT $limit;
 
 -- name: stl_watch_custody_missed_target
 -- One row per custody record whose file target date has passed by $as_of with no case file submitted to
--- CJS on or before $as_of: the rows and order of insight.sql's custody_missed_target (a test holds them
--- equal), at most $limit of them, with the total.
-WITH submitted AS (
-    SELECT force_code, urn, min(submitted_to_cjs_date) AS submitted_on
-    FROM case_offences
-    WHERE list_contains($forces, force_code)
-    GROUP BY ALL
-)
-SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetime AS DATE) AS arrest_date,
-       c.disposal, c.urn, c.oic_id, c.oic_name, c.team, c.file_target_date,
-       CAST($as_of - c.file_target_date AS INTEGER) AS days_overdue,
-       CASE WHEN s.urn IS NULL THEN 'no case file found'
-            WHEN s.submitted_on IS NULL THEN 'case file not submitted'
-            ELSE 'submitted after the as-of date' END AS file_position,
-       count(*) OVER () AS total_rows
-FROM custody c
-LEFT JOIN submitted s ON s.force_code = c.force_code AND s.urn = c.urn
-WHERE {{scope c}}
-  AND c.file_target_date < $as_of
-  AND CAST(c.arrest_datetime AS DATE) <= $as_of
-  AND (s.submitted_on IS NULL OR s.submitted_on > $as_of)
-ORDER BY c.file_target_date, c.force_code, c.custody_record_id
+-- CJS on or before $as_of: the rows and order of insight.sql's custody_missed_target (the same
+-- fragment), at most $limit of them, with the total.
+SELECT *, count(*) OVER () AS total_rows
+FROM ({{> custody_missed_target_rows}})
+ORDER BY file_target_date, force_code, custody_record_id
 LIMIT $limit;
