@@ -126,6 +126,7 @@ def compute_stls(con: duckdb.DuckDBPyConnection, table: str, settings: Settings)
     index = _offence_index(settings)
     calendar = WorkingCalendar(date.fromisoformat(d) for d in settings.extra_closures)
     policy = StlPolicy()
+    _resolve_without_dates(con, table, index, policy)
     cols = (
         "rowid, offence_code, mode_of_trial, offence_start_date, offence_end_date, is_continuing, "
         "da_flag, victim_statement_date, vri_date, knowledge_date, value_gbp"
@@ -188,6 +189,56 @@ def compute_stls(con: duckdb.DuckDBPyConnection, table: str, settings: Settings)
         )
     finally:
         con.unregister("__stl")
+
+
+def _resolve_without_dates(con: duckdb.DuckDBPyConnection, table: str, index, policy) -> None:
+    """Settle, per distinct (offence code, extract mode of trial), the rows whose outcome cannot
+    depend on their dates: offences with no statutory limit and no special rule. The engine is
+    asked once per pair (with and without an offence date) and the answer written to every such
+    row in one UPDATE, so the per-row loop only sees offences that have a time limit to compute.
+    """
+    import pyarrow as pa
+
+    from core.stl import NO_STATUTORY_LIMIT, OffenceFacts, offence_stl
+
+    pairs = con.execute(
+        f"SELECT DISTINCT offence_code, mode_of_trial FROM {table} WHERE stl_rule IS NULL"
+    ).fetchall()
+    settled = []
+    for code, mode in pairs:
+        ref = index.lookup(code)
+        if ref is not None and ref.special_rule != "NONE":
+            continue
+        dated = offence_stl(OffenceFacts(code, mode, offence_start_date=date(2000, 1, 1)), ref, policy)
+        undated = offence_stl(OffenceFacts(code, mode), ref, policy)
+        if dated.rule != NO_STATUTORY_LIMIT or dated != undated:
+            continue
+        settled.append((code, mode, ref.title if ref else None, dated))
+    if not settled:
+        return
+    fast = pa.table({
+        "code": pa.array([c for c, _, _, _ in settled], pa.string()),
+        "mode": pa.array([m for _, m, _, _ in settled], pa.string()),
+        "title": pa.array([t for _, _, t, _ in settled], pa.string()),
+        "resolved": pa.array([r.mode_of_trial for *_, r in settled], pa.string()),
+        "rule": pa.array([r.rule for *_, r in settled], pa.string()),
+        "source": pa.array([r.source for *_, r in settled], pa.string()),
+        "note": pa.array([r.note or None for *_, r in settled], pa.string()),
+        "extendable": pa.array([r.extendable for *_, r in settled], pa.bool_()),
+    })
+    con.register("__fast_stl", fast)
+    try:
+        con.execute(
+            f"""UPDATE {table} SET offence_title_ref = f.title, mode_of_trial_resolved = f.resolved,
+                   stl_date = NULL, stl_rule = f.rule, stl_source = f.source, stl_alt_date = NULL,
+                   stl_long_stop_date = NULL, stl_extendable = f.extendable, stl_note = f.note,
+                   stl_last_working_day = NULL
+                FROM __fast_stl f
+                WHERE {table}.stl_rule IS NULL AND {table}.offence_code = f.code
+                  AND {table}.mode_of_trial IS NOT DISTINCT FROM f.mode"""
+        )
+    finally:
+        con.unregister("__fast_stl")
 
 
 def compute_bail_ends(con: duckdb.DuckDBPyConnection) -> None:

@@ -346,3 +346,23 @@ def test_full_cjs_offence_index_can_be_loaded(tmp_path, settings, cjs_offences):
     settings2 = replace(settings, offence_index=cjs_offences)
     load_extracts([path], settings2)
     assert rows(settings2, "SELECT stl_date, stl_rule FROM case_offences") == [(date(2026, 7, 15), "S127")]
+
+
+def test_offences_settled_without_dates_match_the_per_row_engine(tmp_path, monkeypatch):
+    # The loader settles no-limit offences once per (code, mode) pair; every STL column must be
+    # what the per-row engine gives, on the whole sample.
+    from core.config import Settings
+    import data_loaders.load as load_module
+
+    sample = sorted(p for p in Settings().sample_dir.iterdir() if p.suffix in (".csv", ".xlsx") and "case" in p.name)
+    cols = ("urn, defendant_id, offence_seq, offence_title_ref, mode_of_trial_resolved, stl_date, stl_rule, "
+            "stl_source, stl_alt_date, stl_long_stop_date, stl_extendable, stl_note, stl_last_working_day")
+    fast = replace(Settings(), store_dir=tmp_path / "fast")
+    load_extracts(sample, fast)
+    slow = replace(Settings(), store_dir=tmp_path / "slow")
+    monkeypatch.setattr(load_module, "_resolve_without_dates", lambda *args: None)
+    load_extracts(sample, slow)
+    sql = f"SELECT {cols} FROM case_offences ORDER BY urn, defendant_id, offence_seq"
+    got, want = rows(fast, sql), rows(slow, sql)
+    assert len(got) > 20_000 and got == want
+    assert sum(1 for r in got if r[6] == "NO_STATUTORY_LIMIT") > 5_000
