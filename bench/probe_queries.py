@@ -62,6 +62,36 @@ def operators(cur, sql: str, params: dict) -> list[tuple[str, float, int]]:
     return sorted(((k, v[0] * 1000, v[1]) for k, v in agg.items()), key=lambda x: -x[1])
 
 
+def queue_probe(con, scope, as_of, th) -> None:
+    """cjs_queue_length as core.queue computes it vs a count-only query with the same macros."""
+    try:
+        from core import queue
+    except ImportError:
+        return
+    if "queue_positions" not in queries():
+        return
+    qp = {**queue._params(scope, as_of, th, queue.DEFAULT_POLICY)}
+    cur = con.cursor()
+    for stmt in queue._macros():
+        cur.execute(stmt)
+    full = queries()["queue_positions"]
+    count_only = (
+        "SELECT count(*) FILTER (WHERE position IN ('AWAITING_TRIAGE', 'ACCEPTED', 'SENT_TO_CPS', 'ACTION_PLAN', "
+        "'RESUBMITTED')) FROM (SELECT arg_min(queue_position($as_of, file_status, file_stage, created_date, "
+        "submitted_to_cjs_date, cjs_triage_date, cjs_triage_outcome, sent_to_cps_date, cps_decision_date, "
+        "cps_decision, commenced_date), src_row) AS position FROM case_offences "
+        "WHERE list_contains($forces, force_code) GROUP BY force_code, urn)"
+    )
+    bound = lambda q: {k: qp[k] for k in set(re.findall(r"\$([a-z_][a-z0-9_]*)", q))}  # noqa: E731
+    a = timed(lambda: Q.cjs_queue_length(con, scope, as_of, th))
+    b = timed(lambda: cur.execute(full, bound(full)).fetchall())
+    c_res = cur.execute(count_only, bound(count_only)).fetchall()[0][0]
+    c = timed(lambda: cur.execute(count_only, bound(count_only)).fetchall())
+    print(f"\ncjs_queue_length via core.queue.positions: {a:.1f} ms (answer {Q.cjs_queue_length(con, scope, as_of, th):,}); "
+          f"queue_positions SQL bare {b:.1f} ms; count-only SQL with the same macros {c:.1f} ms (answer {c_res:,})")
+    cur.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("store_dir", type=Path)
@@ -81,6 +111,8 @@ def main() -> None:
     cur = prepare(con)
     rows = {}
     for name in HOME:
+        if name not in queries():  # composed in Python (cjs_queue_length via core.queue since 16:06)
+            continue
         sql = queries()[name]
         p = bound(sql)
         call = timed(lambda name=name: getattr(Q, name)(con, scope, as_of, th))
@@ -111,6 +143,7 @@ def main() -> None:
         p = bound(q)
         print(f"    {timed(lambda q=q, p=p: cur.execute(q, p).fetchall()):8.1f} ms  {label}")
     cur.close()
+    queue_probe(con, scope, as_of, th)
     con.close()
     # The profiler needs an unlocked configuration: a plain read-only connection (same file).
     import duckdb
@@ -119,6 +152,8 @@ def main() -> None:
     pcur = plain.cursor()
     install(pcur)
     for name in HOME:
+        if name not in rows:
+            continue
         sql = queries()[name]
         call, bare, inst = rows[name]
         print(f"\n{name}: core.queries {call:.1f} ms, bare SQL {bare:.1f} ms, new cursor + install macros {inst:.1f} ms")

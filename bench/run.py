@@ -425,7 +425,7 @@ def render(res: dict[str, Any]) -> str:
             f"DuckDB / pandas query processes{' ⚠' if max(q['other_load_cores']) >= QUIET_CORES else ''}. "
             f"DuckDB side: `connect_read()` {q['duckdb']['connect_s'] * 1000:.0f} ms once; process peak RSS "
             f"{q['duckdb_peak_rss_mib']:.0f} MiB. pandas side: loading the {q['pandas']['frame_rows']:,}-row frame "
-            f"(16 columns) from the store {q['pandas']['load_s']:.2f} s (not in the query figures), frame "
+            f"({q['pandas'].get('frame_cols', 16)} columns) from the store {q['pandas']['load_s']:.2f} s (not in the query figures), frame "
             f"{q['pandas']['frame_mib']:.0f} MiB, process peak RSS {q['pandas_peak_rss_mib']:.0f} MiB.",
             "",
         ]
@@ -598,9 +598,10 @@ def main(argv: list[str] | None = None) -> int:
 
         res["harness_wall_s"] = time.perf_counter() - started
         res["code_at_end"] = code_fingerprint()
+        # raw figures first: a rendering problem must never lose a 10-minute run
+        (args.out / f"results-{args.rows}.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
         md = render(res)
         (args.out / f"results-{args.rows}.md").write_text(md + "\n", encoding="utf-8")
-        (args.out / f"results-{args.rows}.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
         print()
         print(md)
         print(f"\nwritten {args.out / f'results-{args.rows}.md'} and .json (harness {res['harness_wall_s']:.0f} s)")

@@ -472,7 +472,8 @@ def m_queries_pandas(spec: dict) -> dict:
     cols = (
         "force_code, urn, defendant_id, team, file_status, file_stage, created_date, stl_date, stl_rule, "
         "submitted_to_cjs_date, commenced_date, last_review_date, anticipated_plea, "
-        "ngap_allocated_officer_id, ngap_allocation_date, upgrade_file_due_date"
+        "ngap_allocated_officer_id, ngap_allocation_date, upgrade_file_due_date, "
+        "src_row, cjs_triage_date, cjs_triage_outcome, sent_to_cps_date, cps_decision_date, cps_decision"
     )
     t = time.perf_counter()
     con = Store(spec["store_dir"]).connect_read()
@@ -529,10 +530,48 @@ def m_queries_pandas(spec: dict) -> dict:
         return [[BAND_ORDER[i], int(n)] for i, n in counts.items()]
 
     def cjs_queue_length():
-        # The queue's definition lives in core.queue as a chain of SQL macros (where a file
-        # stands on a day, reconstructed from its dates); its pandas twin is not written yet, so
-        # this query is timed on the DuckDB side only and not compared.
-        return None
+        # Since 16:06 UTC 2026-11-25 core.queries.cjs_queue_length is the Submission queue's own
+        # count (core.queue / queue.sql): files (force, URN) whose FIRST row (lowest src_row)
+        # stands in one of the five queue stages on as_of, per the queue_position macro. Twin:
+        d = df.loc[scoped(df)]
+        IN_QUEUE = ["AWAITING_TRIAGE", "ACCEPTED", "SENT_TO_CPS", "ACTION_PLAN", "RESUBMITTED"]
+
+        def day(col: str) -> np.ndarray:
+            return d[col].to_numpy(dtype="datetime64[ms]", na_value=np.datetime64("NaT")).astype("datetime64[D]")
+
+        cre, sub, tri = day("created_date"), day("submitted_to_cjs_date"), day("cjs_triage_date")
+        sent, dec_on, com = day("sent_to_cps_date"), day("cps_decision_date"), day("commenced_date")
+        status, decision = d["file_status"], d["cps_decision"]
+        nat = np.isnat
+        # queue_finished_on: least(commenced, final decision date), else for DECIDED/CLOSED files the
+        # last dated event (least/greatest ignore NULLs, as in DuckDB)
+        final_dec = np.where(b(decision.notna() & (decision != "ACTION_PLAN")), dec_on, np.datetime64("NaT"))
+        first_finish = np.fmin(com, final_dec)
+        closed = b(status.isin(["DECIDED", "CLOSED"])) | b(d["file_stage"] == "CLOSED")
+        last_event = np.fmax.reduce([sub, tri, sent, dec_on])
+        finished_on = np.where(~nat(first_finish), first_finish, np.where(closed, last_event, np.datetime64("NaT")))
+        latest = np.fmax.reduce([cre, sub, tri, sent, dec_on, com])
+        settled = ~nat(latest) & (latest <= as_of)
+        in_queue = np.select(
+            [
+                nat(sub) | (sub > as_of),                                          # NOT_SUBMITTED
+                ~nat(finished_on) & (finished_on <= as_of),                        # FINISHED
+                settled & b(status.isin(IN_QUEUE)),                                # its status
+                settled & b(status.isin(["REJECTED", "IN_PROGRESS"])),            # REJECTED
+                b(decision == "ACTION_PLAN") & ~nat(dec_on) & (dec_on <= as_of),  # from the dates:
+                ~nat(sent) & (sent <= as_of),                                      # SENT_TO_CPS
+                ~nat(tri) & (tri <= as_of) & b(d["cjs_triage_outcome"] == "REJECTED"),  # REJECTED
+            ],
+            [False, False, True, False, True, True, False],
+            default=True,                                                          # ACCEPTED / AWAITING_TRIAGE
+        )
+        first = (
+            pd.DataFrame({"f": d["force_code"].to_numpy(), "u": d["urn"].to_numpy(),
+                          "r": d["src_row"].to_numpy(), "q": in_queue})
+            .sort_values("r", kind="stable")
+            .drop_duplicates(["f", "u"])
+        )
+        return int(first["q"].sum())
 
     def review_counts():
         d = df
@@ -600,6 +639,7 @@ def m_queries_pandas(spec: dict) -> dict:
     out["page_times"] = times
     out["answers"] = answers
     out["frame_rows"] = len(df)
+    out["frame_cols"] = len(df.columns)
     out["frame_mib"] = float(df.memory_usage(deep=True).sum() / 2**20)
     out["wall"] = sum(median(out["queries"][n]["times"]) for n in HOME)
     out["cpu"] = 0.0
