@@ -87,3 +87,11 @@ def test_example_extracts_in_the_docs_load(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "read 10, loaded 10, quarantined 0" in result.stdout
+
+
+def test_the_rules_page_lists_every_stl_rule_and_band():
+    from core import stl
+
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert all(f"`{rule}`" in text for rule in stl.RULES)
+    assert all(stl.BAND_LABELS[band] in text for band in stl.BAND_ORDER)
