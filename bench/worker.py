@@ -659,14 +659,20 @@ METHODS = {
 def main(argv: list[str]) -> int:
     method, spec_path, result_path = argv
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    # Which version of the (concurrently edited) product code this run measured: taken before the
+    # method imports anything, and again at the end (they differ if a file changed meanwhile).
+    try:
+        from bench.run import code_fingerprint
+    except Exception:  # noqa: BLE001 - never lose a measurement over bookkeeping
+        code_fingerprint = None
+    code_start = code_fingerprint() if code_fingerprint else None
     result = METHODS[method](spec)
     result["rss_self_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    try:  # which version of the (concurrently edited) product code this run measured
-        from bench.run import code_fingerprint
-
-        result["code"] = code_fingerprint()
-    except Exception as exc:  # noqa: BLE001 - never lose a measurement over bookkeeping
-        result["code"] = {"error": repr(exc)}
+    if code_fingerprint:
+        result["code"] = code_start
+        end = code_fingerprint()
+        if end != code_start:
+            result["code_at_end"] = end
     Path(result_path).write_text(json.dumps(result, default=str), encoding="utf-8")
     return 0
 
