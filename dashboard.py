@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from ui import data, filters
+from ui import data, filters, joim
 
 st.set_page_config(page_title="Casewatch", page_icon="⚖️", layout="wide")
 
@@ -24,10 +24,14 @@ PAGES = {
         st.Page("pages/submission_queue.py", title="Submission queue", icon="📥", url_path="submission_queue"),
         st.Page("pages/my_team.py", title="My Team", icon="👥", url_path="my_team"),
         st.Page("pages/ngap_tracker.py", title="NGAP tracker", icon="🚦", url_path="ngap_tracker"),
+        st.Page("pages/joim.py", title="JOIM view", icon="🤝", url_path="joim"),
     ],
 }
 
-nav = st.navigation(PAGES)
+# JOIM mode (a shared screen with the CPS in the room) moves the page list to the top and hides the
+# sidebar, so the switch is read before the navigation is built.
+shared_screen = joim.toggle()
+nav = st.navigation(PAGES, position="top" if shared_screen else "sidebar")
 marking = data.settings().marking
 # The marking comes from the force's settings, never from extract data; it is escaped anyway.
 st.markdown(
@@ -45,4 +49,7 @@ if gen is None:
     st.stop()
 
 st.session_state["filters"] = filters.sidebar(gen, date.today())
+if shared_screen:
+    stamp = data.data_as_of(gen)
+    joim.header(stamp["finished_at"].max() if not stamp.empty else None, st.session_state["filters"].as_of)
 nav.run()

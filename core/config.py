@@ -106,6 +106,7 @@ PAGE_SECTIONS = {
     "ngap_tracker": "core.ngap:NgapTrackerRules",
     "my_team": "core.my_team:MyTeamConfig",
     "queue": "core.queue:QueuePolicy",
+    "joim": "core.joim:JoimSettings",
 }
 """Settings tables owned by a page's own core module (imported lazily: those modules import this one)."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.charts import BAND_COLOURS, category_bar
+from core.charts import category_bar
 from core.ngap import LIGHT_COLOURS, LIGHT_ORDER
 from core.stl import BAND_ORDER
 from ui import data, filters
-from ui.format import BAND_LABELS, LIGHT_LABELS, REVIEW_LABELS
+from ui.format import BAND_COLOURS, BAND_LABELS, LIGHT_LABELS, REVIEW_LABELS
 
 f = filters.current()
 st.title("Overview")

@@ -17,8 +17,9 @@ import streamlit as st
 from core import stl_watch as sw
 from core.export import ExportColumn
 from core.forces import force_label
-from core.stl import BAND_DESCRIPTIONS, BAND_LABELS, GREEN
+from core.stl import BAND_DESCRIPTIONS, GREEN
 from ui import data, filters, widgets
+from ui.format import BAND_LABELS
 
 CFG = data.settings().section("stl_watch")
 KEY_BANDS, KEY_PAGE, KEY_CASES = "stl_bands", "stl_page", "stl_cases"

@@ -61,11 +61,19 @@ def q(fn: Callable[..., Any], f: Any, **kwargs: Any) -> Any:
     cached by function, generation, scope, as-of date and arguments (which must be hashable).
 
     Pages call this instead of writing their own cache wrappers; only functions in ``core`` may
-    be run this way.
+    be run this way. In JOIM mode the result comes back pseudonymised (``ui.joim.present``).
     """
+    from ui import joim  # ui.joim imports nothing from here; imported late to keep start-up light
+
     path = f"{fn.__module__}:{fn.__qualname__}"
-    return _cached(path, f.generation, f.scope.forces, f.scope.teams, f.scope.officers, f.as_of,
-                   tuple(sorted(kwargs.items())))
+    # In JOIM mode a selection made on a masked table arrives as pseudonyms: turn them back into
+    # the real keys before querying, and mask the result on the way out. The cache holds real values
+    # (server side only) keyed by the real arguments, so masking never splits or pollutes it.
+    kwargs = joim.unmask(kwargs)
+    officers = joim.unmask(f.scope.officers)
+    result = _cached(path, f.generation, f.scope.forces, f.scope.teams, officers, f.as_of,
+                     tuple(sorted(kwargs.items())))
+    return joim.present(result)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.forces import force_label
 from core.scope import Scope
-from ui import data
+from ui import data, joim
 
 KEY_AS_OF = "as_of"
 KEY_FORCE = "force"
@@ -47,8 +47,7 @@ def _officer_label(people: pd.DataFrame):
     names = dict(zip(people["oic_id"], people["oic_name"], strict=True))
 
     def label(oic: str) -> str:
-        name = names.get(oic)
-        return f"{oic} · {name}" if name else oic
+        return joim.officer_label(oic, names.get(oic))
 
     return label
 

@@ -17,8 +17,8 @@ import streamlit as st
 
 from core.export import ExportSheet, write_report_xlsx
 from core.ngap import LIGHT_LABELS
-from core.stl import BAND_LABELS
 from ui import data
+from ui.format import BAND_LABELS
 
 
 def chart_and_table(

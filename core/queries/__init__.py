@@ -158,3 +158,8 @@ def custody_missed_target(
 ) -> pd.DataFrame:
     """Custody records whose file target date passed with no case file submitted."""
     return run(con, "custody_missed_target", _params(scope, as_of, thresholds))
+
+
+def people(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Officers', supervisors' and section leaders' names and collar numbers (for JOIM masking)."""
+    return run(con, "people", {})["v"].tolist()

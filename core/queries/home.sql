@@ -73,3 +73,13 @@ FROM (SELECT force_code, team, oic_id, oic_name FROM case_offences
 WHERE {{scope}} AND team IS NOT NULL
 GROUP BY ALL
 ORDER BY force_code, team, oic_id;
+
+-- name: people
+-- Every officer's, supervisor's and section leader's name and collar number in the store: the values
+-- JOIM mode masks wherever they appear (core.pseudonym). Hundreds per force, not one per case.
+SELECT DISTINCT v FROM (
+    SELECT unnest([oic_id, oic_name, supervisor_id, supervisor_name, ngap_allocated_officer_id,
+                   ngap_allocated_officer_name, ngap_section_leader]) AS v FROM case_offences
+    UNION ALL
+    SELECT unnest([oic_id, oic_name]) FROM custody
+) WHERE v IS NOT NULL AND trim(v) <> ''
