@@ -11,8 +11,9 @@ flips the ``CURRENT`` pointer file with an atomic rename. Readers open the gener
 * a new generation never shares a file name with an old one, so a process that already has the
   old file open (DuckDB caches instances per path) cannot be handed stale data under a new name.
 
-Loads are serialised by an exclusive lock on ``store.lock``. Older generations beyond
-``keep_generations`` are deleted after a publish.
+Loads are serialised by an exclusive lock on ``store.lock``. After a publish, generations the
+retention rule does not keep (older than ``history_days`` before the newest load, beyond the newest
+``keep_generations``) are deleted and the deletion logged (``core.history``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,8 +82,14 @@ class Store:
         The page layer cannot read other files, attach databases, install extensions or write,
         whatever SQL reaches it (reliability.md decision 7).
         """
-        path = generation or self.current()
-        con = duckdb.connect(str(path), read_only=True)
+        if generation is not None:
+            con = duckdb.connect(str(generation), read_only=True)
+        else:
+            con = self._connect_current()
+        # DuckDB shares one database instance per file within a process: a second connection to a
+        # generation already open here finds it hardened and locked, which is what we want.
+        if con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+            return con
         for stmt in (
             "SET enable_external_access = false",
             "SET autoinstall_known_extensions = false",
@@ -91,6 +99,23 @@ class Store:
         ):
             con.execute(stmt)
         return con
+
+    def _connect_current(self, attempts: int = 5) -> duckdb.DuckDBPyConnection:
+        """Open the generation CURRENT names. A loader may publish and prune between reading the
+        pointer and opening the file (the file named a moment ago is gone): read the pointer
+        again and retry. An open connection is never affected: pruning unlinks a file, and an
+        open file stays readable until it is closed."""
+        for attempt in range(attempts):
+            try:
+                path = self.current()
+                return duckdb.connect(str(path), read_only=True)
+            except NoData:
+                raise
+            except (StoreError, duckdb.IOException):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- writing --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -148,15 +173,37 @@ class Store:
         _fsync_dir(self.root)
         return final
 
-    def prune(self, keep: int) -> list[Path]:
-        """Delete all but the newest ``keep`` published generations (never the current one)."""
+    def prune(self, keep: int, *, history_days: int = 0, reference: datetime | None = None) -> list[Path]:
+        """Delete the generations the retention rule does not keep (never the current one).
+
+        Kept: the newest ``keep``, and with ``history_days`` > 0 every generation loaded within that
+        many days of ``reference`` (the newest load's time; by default read from the newest file
+        name, never the clock). See ``core.history.retention_plan``. Each deletion is recorded in
+        the load-attempt log as a ``pruned`` entry (generation names only, no personal data).
+        """
+        from core.history import loaded_at, retention_plan
+
         current = self.current()
-        gens = sorted(self.root.glob("gen-*.duckdb"))
+        gens = self.generations()
+        if reference is None:
+            stamps = [t for t in (loaded_at(p.name) for p in gens) if t is not None]
+            reference = max(stamps) if stamps else datetime.fromtimestamp(0, UTC)
+        plan = retention_plan([p.name for p in gens], keep=keep, history_days=history_days,
+                              reference=reference, current=current.name)
         removed = []
-        for path in gens[: max(0, len(gens) - keep)]:
-            if path != current:
-                path.unlink(missing_ok=True)
-                removed.append(path)
+        for name in plan.removed:
+            path = self.root / name
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        if removed:
+            self.record_attempt({
+                "at": reference.isoformat(),
+                "status": "pruned",
+                "files": [],
+                "removed": [p.name for p in removed],
+                "kept": len(plan.kept),
+                "rule": {"keep_generations": keep, "history_days": history_days},
+            })
         return removed
 
     def generations(self) -> list[Path]:
