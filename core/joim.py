@@ -31,9 +31,8 @@ class JoimSettings:
     advance_seconds: int = 45
     """Seconds each slide stays on screen while the sequence plays."""
     at_risk_rows: int = 12
-    """Rows on the 'cases nearest their STL' slide."""
-    last_joim_days: int = 28
-    """'What changed' compares with the load nearest this many days before the as-of date by default."""
+    """Rows on the 'cases nearest their STL' slide. ('What changed' takes the last JOIM date from
+    ``[changes] joim_interval_days``.)"""
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.measures if m not in MEASURES]

@@ -9,11 +9,14 @@ whenever JOIM mode is on (``ui.joim``); the presenter can reveal one selected ro
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
+from core import changes as ch
 from core import joim as jm
+from core import quality as ql
 from core import queue as q
 from core import stl_watch as sw
 from core.charts import category_bar
@@ -138,16 +141,59 @@ def ngap() -> None:
 
 
 def quality() -> None:
-    try:
-        from core import quality as ql  # noqa: PLC0415 - optional until the quality page lands
-    except ImportError:
-        st.info("Case-building quality measures are not available in this installation.")
+    ftr = data.q(ql.first_time_right, f, period=f.period, level="team", grain="week")
+    groups = ql.ftr_groups(ftr)
+    groups = groups.assign(label=ql.group_label(groups, "team"))
+    total = ql.totals(groups)
+    st.caption(f"Cases triaged or sent to the CPS from {f.period[0]:%d/%m/%Y} to {f.period[1]:%d/%m/%Y}.")
+    m = st.columns(2)
+    cjs = ql.rate(total["cjs_first_time"], total["cjs_triaged"])
+    cps = ql.rate(total["cps_first_time"], total["cps_decided"])
+    m[0].metric("CJS first-time right", "–" if cjs is None else f"{cjs:.1f}%", border=True,
+                help=ql.DEFINITIONS["cjs_ftr"])
+    m[0].caption(f"{total['cjs_first_time']:,} of {total['cjs_triaged']:,} cases triaged")
+    m[1].metric("CPS compliant first time", "–" if cps is None else f"{cps:.1f}%", border=True,
+                help=ql.DEFINITIONS["cps_ftr"])
+    m[1].caption(f"{total['cps_first_time']:,} of {total['cps_decided']:,} charging requests decided")
+    if groups.empty:
+        st.info("No case in scope was triaged or sent to the CPS in the period.")
         return
-    ql.joim_slide(st, data, f)  # pragma: no cover - replaced when the quality module lands
+    left, right = st.columns([3, 2])
+    left.plotly_chart(ql.ftr_figure(groups, top=12, group_title="Team"), key="joim_quality_chart")
+    table = ql.with_rates(groups).sort_values("cjs_triaged", ascending=False).head(12)
+    right.table(table[["label", "cjs_rate", "cjs_triaged", "cps_rate", "cps_decided"]].rename(columns={
+        "label": "Team", "cjs_rate": "CJS first-time right %", "cjs_triaged": "Triaged",
+        "cps_rate": "CPS compliant %", "cps_decided": "CPS decided"}).set_index("Team").round(1))
 
 
 def changes() -> None:
-    st.info("Open **What changed** for the comparison with the last JOIM.")
+    cfg: ch.ChangesSettings = data.settings().section("changes")
+    snaps = data.q(ch.snapshot_list, f)
+    joim_on = f.as_of - timedelta(days=cfg.joim_interval_days)
+    before = snaps[snaps["loaded_on"] <= joim_on]
+    if before.empty:
+        st.info(f"No load is kept from on or before {joim_on:%d/%m/%Y} ({cfg.joim_interval_days} days before the "
+                "as-of date), so there is nothing to compare yet: every load is kept as a dated snapshot, and "
+                "the What changed page compares them once there are two.", icon="🕰️")
+        return
+    base = before.iloc[-1]
+    comp = data.q(ch.compare, f, base=str(base["generation"]), base_as_of=joim_on, cap=cfg.list_cap)
+    st.caption(f"The load the JOIM of {joim_on:%d/%m/%Y} saw, against the load served now as of {f.as_of:%d/%m/%Y}.")
+    rows = ch.headline(comp)
+    cols = st.columns(3)
+    cols[0].metric(rows[0][0], f"{rows[0][1]:,}", border=True, help=rows[0][2])
+    cols[1].metric(rows[1][0], f"{rows[1][1]:,}", delta=f"{rows[1][1] - rows[0][1]:+,}", delta_color="inverse",
+                   border=True, help=rows[1][2])
+    for col, (label, n, help_text) in zip(st.columns(4), rows[2:], strict=True):
+        col.metric(label, f"{n:,}", border=True, help=help_text)
+    teams = comp.teams.assign(label=ch.team_labels(comp.teams))
+    moved = teams[teams["net_change"] != 0]
+    if not moved.empty:
+        left, right = st.columns([3, 2])
+        left.plotly_chart(ch.movement_figure(teams, top=12), key="joim_changes_chart")
+        right.table(moved.reindex(moved["net_change"].abs().sort_values(ascending=False).index).head(12)
+                    [["label", "net_change"]].rename(columns={"label": "Team", "net_change": "Net change at risk"})
+                    .set_index("Team"))
 
 
 SLIDES = {"stl_risk": stl_risk, "at_risk": at_risk, "black": black, "queue": queue, "ngap": ngap,

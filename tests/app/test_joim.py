@@ -180,3 +180,30 @@ def test_the_pseudonymiser_masks_personal_columns_only():
     assert Pseudonymiser(b"j" * 32).frame(df)["urn"][0] != out["urn"][0]  # keyed
     assert [kind_of(c) for c in ("urn", "case_urn", "supervisor_name", "no_officer_files", "file_name")] == [
         "URN", "URN", "Officer", None, None]
+
+
+def test_the_what_changed_slide_compares_with_the_load_the_last_joim_saw(app, tmp_path_factory):
+    from tests.sql.test_changes import AS_OF, build_two_loads
+
+    store = build_two_loads(tmp_path_factory.mktemp("joim_changes")).store_dir
+    at = app(store)
+    at.query_params["joim"] = "true"
+    at.query_params["as_of"] = AS_OF.isoformat()
+    at.run()
+    at.switch_page("pages/joim.py").run()
+    at.selectbox(key="joim_jump").set_value("changes").run()
+    assert not at.exception
+    got = {m.label: int(m.value.replace(",", "")) for m in at.metric}
+    # The same figures as the What changed page for the same two loads (tests/app/test_changes.py).
+    assert got == {"At risk at the last JOIM": 7, "At risk now": 8, "New at risk": 3, "Cleared": 2,
+                   "Slipped a band": 4, "Went BLACK": 2}
+
+
+def test_the_quality_slide_shows_both_first_time_right_rates_with_their_counts(app):
+    at = run_page(app, "pages/joim.py", joim="true")
+    at.selectbox(key="joim_jump").set_value("quality").run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert set(labels) == {"CJS first-time right", "CPS compliant first time"}
+    assert all(v.endswith("%") for v in labels.values())
+    assert any("cases triaged" in c.value for c in at.caption)

@@ -62,6 +62,9 @@ PAGES = [
     ("queue", "/submission_queue", "Submission queue"),
     ("my-team", "/my_team", "My Team"),
     ("ngap", "/ngap_tracker", "NGAP tracker"),
+    ("quality", "/quality", "Case-building quality"),
+    ("changes", "/changes", "What changed"),
+    ("data", "/data", "Data"),
 ]
 
 
