@@ -17,6 +17,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 DEFAULT_STORE = ROOT / "var" / "store"
+DEFAULT_AUDIT = ROOT / "var" / "audit" / "audit.jsonl"
+AUTH_MODES = ("local", "oidc")
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,47 @@ class Settings:
     """A file with a larger share of unusable rows is refused whole: it is probably the wrong file."""
     keep_generations: int = 5
     """Published generations kept on disk (the newest is served)."""
+    audit_path: Path = DEFAULT_AUDIT
+    """The audit log (JSON Lines, hash-chained, head file beside it; docs/access.md). Keep it
+    outside ``store_dir`` so loads and retention purges never touch it."""
+    roles_file: Path | None = None
+    """The role-mapping file (TOML) from identity claims to roles and scopes (docs/access.md,
+    docs/examples/roles.toml). With sign-in and no file, every user is denied."""
+    auth_mode: str = "local"
+    """``oidc``: users sign in through the force's identity provider (st.login, secrets.toml).
+    ``local``: no identity provider; the named local identity below, bannered, refused unless
+    the server is bound to localhost. For synthetic data and a first look only."""
+    local_user: str = "local.user"
+    """Local mode's user id (recorded as the actor in the audit log)."""
+    local_role: str = "cjs_manager"
+    """Local mode's role: cjs_manager, joim_viewer or administrator (officer and section_leader
+    need a ``roles_file`` rule for the local user)."""
+    stale_after_hours: int = 36
+    """Data older than this many hours is stale: every page shows a banner (core.freshness)."""
+    upload_max_mb: int = 200
+    """Data page: largest extract file accepted in the browser, in MB (never above the server's
+    ``server.maxUploadSize``, which caps every upload)."""
+    load_timeout_seconds: int = 900
+    """Data page: a browser upload's load is stopped after this many seconds (wall clock)."""
+    load_memory_mb: int = 8192
+    """Data page: address-space limit of the separate load process, in MB (RLIMIT_AS)."""
+    load_cpu_seconds: int = 900
+    """Data page: CPU-time limit of the separate load process, in seconds (RLIMIT_CPU)."""
+    load_max_output_mb: int = 10240
+    """Data page: largest file the load process may write, in MB (RLIMIT_FSIZE; the new generation)."""
+    history_days: int = 400
+    """Each load is also kept as a dated snapshot while it is within this many days of the newest
+    load (the newest ``keep_generations`` are kept whatever their age); see ``core.history``."""
     sections: dict[str, Any] = field(default_factory=dict)
     """Page settings read from their own TOML tables (see PAGE_SECTIONS); use ``section()``."""
+
+    def __post_init__(self) -> None:
+        from core.access import ROLES
+
+        if self.auth_mode not in AUTH_MODES:
+            raise ValueError(f"auth_mode must be one of {', '.join(AUTH_MODES)}, not {self.auth_mode!r}")
+        if self.local_role not in ROLES:
+            raise ValueError(f"local_role must be one of {', '.join(ROLES)}, not {self.local_role!r}")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Settings:
@@ -68,6 +109,13 @@ class Settings:
         store = os.environ.get("CASEWATCH_STORE")
         if store:
             settings = replace(settings, store_dir=Path(store))
+            if settings.audit_path == DEFAULT_AUDIT:
+                # A store named by the environment keeps its audit log beside it (var/store and
+                # var/audit by default), so a second installation never writes into the first's.
+                settings = replace(settings, audit_path=Path(store).parent / "audit" / "audit.jsonl")
+        audit = os.environ.get("CASEWATCH_AUDIT")
+        if audit:
+            settings = replace(settings, audit_path=Path(audit))
         return settings
 
     def section(self, name: str) -> Any:
@@ -91,7 +139,7 @@ class Settings:
             current = getattr(self, key)
             if is_dataclass(current):
                 changes[key] = _merge_section(key, current, value)
-            elif key in ("store_dir", "sample_dir", "offence_index", "column_mapping"):
+            elif key in ("store_dir", "sample_dir", "offence_index", "column_mapping", "audit_path", "roles_file"):
                 p = Path(value)
                 changes[key] = p if p.is_absolute() else base_dir / p
             elif key == "extra_closures":
@@ -106,7 +154,10 @@ PAGE_SECTIONS = {
     "ngap_tracker": "core.ngap:NgapTrackerRules",
     "my_team": "core.my_team:MyTeamConfig",
     "queue": "core.queue:QueuePolicy",
+    "changes": "core.changes:ChangesSettings",
     "joim": "core.joim:JoimSettings",
+    "data_page": "core.data_quality:DataPageSettings",
+    "quality": "core.quality:QualitySettings",
 }
 """Settings tables owned by a page's own core module (imported lazily: those modules import this one)."""
 

@@ -279,12 +279,20 @@ def load_extracts(
     now: datetime | None = None,
     kind: str | None = None,
     display_names: Sequence[str] | None = None,
+    actor: str = "system",
+    role: str | None = None,
 ) -> LoadReport:
     """Load extract files and publish them as one new generation, or raise LoadError.
 
     ``now`` is the load time recorded in the log (UTC; defaults to the current time — this is the
     only clock read, and it is record keeping, not a rule). ``kind`` forces the extract type;
     otherwise each file's header decides.
+
+    The audit log (``settings.audit_path``; DPA 2018 s.62) gets one ``collect`` record per
+    published load (who: ``actor``/``role``), one ``alter`` record when it replaces forces' rows
+    already held, and one ``erase`` record when the retention rule deletes old loads. The
+    collection is logged before the new generation is published: if the log cannot be written,
+    nothing is published.
     """
     now = now or datetime.now(UTC)
     store = Store(settings.store_dir)
@@ -309,9 +317,16 @@ def load_extracts(
                 "errors": [str(e) for e in errors] or [f"{type(exc).__name__}: {exc}"],
             })
             raise
+        try:
+            _audit_load(settings, actor, role, report, tmp, previous, names)
+        except BaseException as exc:
+            for leftover in tmp.parent.glob(tmp.name + "*"):
+                leftover.unlink(missing_ok=True)
+            store.record_attempt({"at": started.isoformat(), "files": names, "status": "failed",
+                                  "errors": [f"audit log: {exc}"]})
+            raise
         final = store.publish(tmp)
         report.generation = final.name
-        store.prune(settings.keep_generations)
         store.record_attempt({
             "at": started.isoformat(),
             "files": names,
@@ -320,7 +335,46 @@ def load_extracts(
             "load_id": report.load_id,
             "rows": {f.file_name: [f.rows_read, f.rows_loaded, f.rows_quarantined] for f in report.files},
         })
+        # Retention (core.history): this load's time is the reference, so the rule reads no clock.
+        removed = store.prune(settings.keep_generations, history_days=settings.history_days,
+                              reference=now.astimezone(UTC))
+        if removed:
+            from core.audit import AuditLog
+
+            AuditLog(settings.audit_path).record(actor, role, "erase", "retention of old loads", {
+                "reason": "retention rule", "generations": len(removed),
+                "rule": f"keep the newest {settings.keep_generations} loads and loads within "
+                        f"{settings.history_days} days of the newest",
+            })
     return report
+
+
+def _audit_load(settings: Settings, actor: str, role: str | None, report: LoadReport, tmp: Path,
+                previous: Path | None, names: Sequence[str]) -> None:
+    """Log the collection (and the alteration of rows already held) before publishing."""
+    from core.audit import AuditLog
+
+    log = AuditLog(settings.audit_path)
+    forces = sorted({f for fr in report.files for f in fr.forces})
+    log.record(actor, role, "collect", ", ".join(names)[:500], {
+        "load_id": report.load_id, "generation": tmp.name.removesuffix(".tmp"), "forces": forces,
+        "files": [{"name": f.file_name, "sha256": f.sha256, "kind": f.kind, "rows_loaded": f.rows_loaded,
+                   "rows_quarantined": f.rows_quarantined} for f in report.files],
+    })
+    if previous is None:
+        return
+    con = duckdb.connect(str(previous), read_only=True)
+    try:
+        held = {r[0] for r in con.execute(
+            "SELECT DISTINCT force_code FROM case_offences UNION SELECT DISTINCT force_code FROM custody").fetchall()}
+    finally:
+        con.close()
+    replaced = sorted(held & set(forces))
+    if replaced:
+        log.record(actor, role, "alter", "rows replaced by a new load", {
+            "load_id": report.load_id, "forces": replaced,
+            "note": "an extract is a full snapshot of a force's open work: the force's earlier rows are replaced",
+        })
 
 
 def _build(
@@ -382,7 +436,9 @@ def _build(
             con.execute(f"DELETE FROM {ext.table} WHERE list_contains($forces, force_code)", {"forces": forces})
             keep = ", ".join(c.name for c in ext.columns) + ", src_row, src_file, load_id"
             for c in mine:
-                con.execute(f"INSERT INTO {ext.table} ({keep}) SELECT {keep} FROM {c.typed_table}")
+                # In extract order: "the first in the extract" breaks ties between offences (the
+                # STL watch's governing offence), and the typing step's window functions reorder rows.
+                con.execute(f"INSERT INTO {ext.table} ({keep}) SELECT {keep} FROM {c.typed_table} ORDER BY src_row")
             con.execute(
                 f"UPDATE {ext.table} SET urn_valid = regexp_full_match(coalesce(urn, ''), $p) "
                 "WHERE load_id = $l",

@@ -8,11 +8,18 @@ import streamlit as st
 from core.charts import category_bar
 from core.ngap import LIGHT_COLOURS, LIGHT_ORDER
 from core.stl import BAND_ORDER
-from ui import data, filters
+from ui import auth, data, filters
 from ui.format import BAND_COLOURS, BAND_LABELS, LIGHT_LABELS, REVIEW_LABELS
 
 f = filters.current()
 st.title("Overview")
+if not auth.get().sees_case_data:
+    # The administrator's role loads data and reads the audit log; it carries no case data.
+    st.info("Your role sees no case data. Load extracts and review data quality on the Data page; "
+            "review who saw and exported what on the Audit log page.", icon="🛠️")
+    st.page_link("pages/data.py", label="Data", icon="🗂️")
+    st.page_link("pages/audit.py", label="Audit log", icon="🔏")
+    st.stop()
 st.caption(f"As of {f.as_of:%A %d %B %Y}. Counts are cases (URN and defendant) unless stated.")
 
 counts = data.home_counts(f.generation, *f.scope_key, f.as_of)

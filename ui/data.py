@@ -94,8 +94,11 @@ def _cached(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def forces_and_teams(gen: str, forces: tuple[str, ...]) -> pd.DataFrame:
-    return queries.forces_and_teams(connection(gen), Scope(forces, None))
+def forces_and_teams(
+    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None = None, officers: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """The teams and officers the viewer's scope holds (the sidebar's choices)."""
+    return queries.forces_and_teams(connection(gen), Scope(forces, teams, officers))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.forces import force_label
 from core.scope import Scope
-from ui import data, joim
+from ui import auth, data, joim
 
 KEY_AS_OF = "as_of"
 KEY_FORCE = "force"
@@ -39,8 +39,10 @@ class Filters:
 
 
 def viewer_scope(gen: str) -> Scope:
-    """What this viewer may see. Until sign-in exists (local mode) that is every force loaded."""
-    return Scope.everything(data.all_forces(gen))
+    """What this viewer may see: their role's scope (``ui.auth``, default deny) within the forces
+    loaded. Every filter below narrows it; nothing widens it."""
+    granted = auth.get().scope
+    return Scope(tuple(f for f in granted.forces if f in set(data.all_forces(gen))), granted.teams, granted.officers)
 
 
 def _officer_label(people: pd.DataFrame):
@@ -70,7 +72,7 @@ def sidebar(gen: str, today: date) -> Filters:
             bind="query-params", placeholder="All forces",
         )
         scope = base.narrow(forces=forces)
-        people = data.forces_and_teams(gen, scope.forces)
+        people = data.forces_and_teams(gen, scope.forces, scope.teams, scope.officers)
         teams = st.multiselect(
             "Team", options=sorted(people["team"].dropna().unique().tolist()), key=KEY_TEAM,
             bind="query-params", placeholder="All teams",

@@ -17,7 +17,7 @@ import streamlit as st
 
 from core.export import ExportSheet, write_report_xlsx
 from core.ngap import LIGHT_LABELS
-from ui import data
+from ui import data, joim
 from ui.format import BAND_LABELS
 
 
@@ -76,15 +76,48 @@ def export_button(
     as_of,
     key: str,
 ) -> None:
-    """The product's own XLSX export (marked, formula-escaped), built only when clicked."""
+    """The product's own XLSX export: marked, formula-escaped, capped by role and logged.
 
-    def build() -> bytes:
-        buf = BytesIO()
-        write_report_xlsx(list(sheets()), buf, marking=data.settings().marking, title=title, as_of=as_of,
-                          generated_at=datetime.now(UTC))
-        return buf.getvalue()
+    Streamlit's own table download is switched off (``client.disableDataExport``); this is the only
+    way personal data leaves the dashboard. The viewer names the recipient and the purpose (DPA 2018
+    s.62(3): a disclosure log identifies the recipients); the file is built only when the button is
+    pressed, and the disclosure is written to the audit log before the bytes are handed over. If the
+    log cannot be written, there is no file.
+    """
+    from ui import auth  # ui.auth imports this module's neighbours; imported late to avoid a cycle
 
-    st.download_button(
-        label, data=build, file_name=file_name, key=key, icon="📥",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
-    )
+    acc = auth.get()
+    if not acc.can_export:
+        st.caption("🔒 Exports are not available to your role.")
+        return
+    built = list(sheets())
+    rows = sum(len(s.df) for s in built)
+    with st.popover(label, icon="📥"):
+        if rows > acc.export_row_cap:
+            st.warning(f"This export has {rows:,} rows; your role may export at most {acc.export_row_cap:,}. "
+                       "Narrow the filters first.")
+            return
+        recipient = st.text_input("Recipient", value=acc.name or acc.user, key=f"{key}_recipient",
+                                  help="Who will receive the file: you, or the named person or organisation. "
+                                       "Recorded in the audit log with the purpose.")
+        purpose = st.text_input("Purpose", key=f"{key}_purpose", placeholder="e.g. JOIM 25/11 action list")
+        ready = bool(recipient.strip()) and bool(purpose.strip())
+        marking = data.settings().marking
+        details = {"recipient": recipient.strip(), "purpose": purpose.strip(), "rows": rows,
+                   "sheets": [s.name for s in built], "file_name": file_name, "as_of": str(as_of),
+                   "pseudonymised": joim.active(), "marking": marking}
+
+        def build() -> bytes:
+            # Logged first: no record, no file.
+            auth.log(acc, "disclose", f"export: {title}", details)
+            buf = BytesIO()
+            write_report_xlsx(built, buf, marking=marking, title=title, as_of=as_of,
+                              generated_at=datetime.now(UTC))
+            return buf.getvalue()
+
+        st.caption(f"{rows:,} rows, marked {marking}. Formulas are neutralised.")
+        st.download_button(
+            "Download XLSX", data=build, file_name=file_name, key=key, icon="📥", disabled=not ready,
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+            help=None if ready else "Name the recipient and the purpose first.",
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from core.config import ROOT
@@ -31,13 +32,21 @@ def navigation_like_the_server(monkeypatch):
 
 
 @pytest.fixture
-def app(monkeypatch, sample_store):
+def app(monkeypatch, sample_store, tmp_path):
     """The dashboard entry point on the bundled sample data, caches cleared."""
+
+    audit_dir = tmp_path / "audit"
+    address = st_config.get_option("server.address")
 
     def make(store=None) -> AppTest:
         monkeypatch.setenv("CASEWATCH_STORE", str(store or sample_store.store_dir))
+        # Local mode (the default sign-in) is refused unless the server is bound to loopback, as
+        # bin/dashboard binds it; AppTest has no server, so say where it would be bound.
+        st_config.set_option("server.address", "localhost")
+        monkeypatch.setenv("CASEWATCH_AUDIT", str(audit_dir / "audit.jsonl"))
         st.cache_data.clear()
         st.cache_resource.clear()
         return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
 
-    return make
+    yield make
+    st_config.set_option("server.address", address)

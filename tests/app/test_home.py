@@ -48,7 +48,7 @@ def test_empty_store_explains_how_to_load_data(app, tmp_path):
     at = app(store=tmp_path / "empty")
     at.run()
     assert not at.exception
-    assert "No data has been loaded yet" in at.warning[0].value
+    assert any("No data has been loaded yet" in w.value for w in at.warning)
 
 
 def test_data_as_of_stamp_is_shown(app):

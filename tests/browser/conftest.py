@@ -18,20 +18,20 @@ from core.config import ROOT
 OUTPUT = ROOT / "test-output" / "screenshots"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(store):
+def start_server(store, *, port: int | None = None, env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
     """Start ``streamlit run dashboard.py`` on a free loopback port; returns (process, url)."""
-    port = _free_port()
-    env = {**os.environ, "CASEWATCH_STORE": str(store)}
+    port = port or free_port()
+    env = {**os.environ, "CASEWATCH_STORE": str(store), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
