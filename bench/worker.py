@@ -18,6 +18,9 @@ duckdb_read_csv     bare DuckDB read_csv into a fresh persisted .duckdb file
 pandas_load         pd.read_csv(dtype=str) + pd.to_datetime(format=...) + vectorised s.127 date
 queries_duckdb      the home page's four queries through core.queries on Store.connect_read()
 queries_pandas      the same four computations in pandas on frames loaded from the store
+page_app, page_duckdb, page_pandas
+                    one page through AppTest / its data work through core / in plain pandas
+                    (bench/pages.py, which documents them)
 """
 
 from __future__ import annotations
@@ -654,6 +657,21 @@ METHODS = {
     "queries_duckdb": m_queries_duckdb,
     "queries_pandas": m_queries_pandas,
 }
+
+
+def _pages_method(name: str):
+    """A per-page method of bench.pages (imported when run: it is a larger module)."""
+
+    def call(spec: dict) -> dict:
+        from bench import pages
+
+        return getattr(pages, name)(spec)
+
+    return call
+
+
+# bench.pages: a page through AppTest; its data work through core; the same in plain pandas
+METHODS.update({m: _pages_method(f"m_{m}") for m in ("page_app", "page_duckdb", "page_pandas")})
 
 
 def main(argv: list[str]) -> int:
