@@ -163,7 +163,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
     from core import audit
 
-    path = Path(args.path) if args.path else settings.audit_path
+    path = Path(args.path) if args.path else settings.audit_file
     if args.audit_command == "verify":
         try:
             result = audit.verify(path)

@@ -17,7 +17,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 DEFAULT_STORE = ROOT / "var" / "store"
-DEFAULT_AUDIT = ROOT / "var" / "audit" / "audit.jsonl"
 AUTH_MODES = ("local", "oidc")
 
 
@@ -55,11 +54,15 @@ class Settings:
     """Extra non-working days (ISO dates), e.g. a local court closure."""
     max_quarantine_share: float = 0.2
     """A file with a larger share of unusable rows is refused whole: it is probably the wrong file."""
+    max_rows_per_file: int = 10_000_000
+    """A file with more rows than this is refused before it is checked (a runaway export or a
+    hostile upload must not exhaust the server; a force-year is tens of thousands of rows)."""
     keep_generations: int = 5
     """Published generations kept on disk (the newest is served)."""
-    audit_path: Path = DEFAULT_AUDIT
-    """The audit log (JSON Lines, hash-chained, head file beside it; docs/access.md). Keep it
-    outside ``store_dir`` so loads and retention purges never touch it."""
+    audit_path: Path | None = None
+    """The audit log (JSON Lines, hash-chained, head file beside it; docs/access.md). By default
+    ``audit/audit.jsonl`` beside the store folder (``var/audit`` for ``var/store``), outside the
+    data generations so loads and retention purges never touch it; use ``audit_file``."""
     roles_file: Path | None = None
     """The role-mapping file (TOML) from identity claims to roles and scopes (docs/access.md,
     docs/examples/roles.toml). With sign-in and no file, every user is denied."""
@@ -109,14 +112,15 @@ class Settings:
         store = os.environ.get("CASEWATCH_STORE")
         if store:
             settings = replace(settings, store_dir=Path(store))
-            if settings.audit_path == DEFAULT_AUDIT:
-                # A store named by the environment keeps its audit log beside it (var/store and
-                # var/audit by default), so a second installation never writes into the first's.
-                settings = replace(settings, audit_path=Path(store).parent / "audit" / "audit.jsonl")
         audit = os.environ.get("CASEWATCH_AUDIT")
         if audit:
             settings = replace(settings, audit_path=Path(audit))
         return settings
+
+    @property
+    def audit_file(self) -> Path:
+        """The audit log's path: ``audit_path`` if set, else ``audit/audit.jsonl`` beside the store."""
+        return self.audit_path or self.store_dir.parent / "audit" / "audit.jsonl"
 
     def section(self, name: str) -> Any:
         """A page's settings dataclass: from the settings file if it had the table, else defaults."""

@@ -88,7 +88,8 @@ class Store:
             con = self._connect_current()
         # DuckDB shares one database instance per file within a process: a second connection to a
         # generation already open here finds it hardened and locked, which is what we want.
-        if con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        locked = con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]  # all: no open result
+        if locked:
             return con
         for stmt in (
             "SET enable_external_access = false",

@@ -288,7 +288,7 @@ def load_extracts(
     only clock read, and it is record keeping, not a rule). ``kind`` forces the extract type;
     otherwise each file's header decides.
 
-    The audit log (``settings.audit_path``; DPA 2018 s.62) gets one ``collect`` record per
+    The audit log (``settings.audit_file``; DPA 2018 s.62) gets one ``collect`` record per
     published load (who: ``actor``/``role``), one ``alter`` record when it replaces forces' rows
     already held, and one ``erase`` record when the retention rule deletes old loads. The
     collection is logged before the new generation is published: if the log cannot be written,
@@ -341,7 +341,7 @@ def load_extracts(
         if removed:
             from core.audit import AuditLog
 
-            AuditLog(settings.audit_path).record(actor, role, "erase", "retention of old loads", {
+            AuditLog(settings.audit_file).record(actor, role, "erase", "retention of old loads", {
                 "reason": "retention rule", "generations": len(removed),
                 "rule": f"keep the newest {settings.keep_generations} loads and loads within "
                         f"{settings.history_days} days of the newest",
@@ -354,7 +354,7 @@ def _audit_load(settings: Settings, actor: str, role: str | None, report: LoadRe
     """Log the collection (and the alteration of rows already held) before publishing."""
     from core.audit import AuditLog
 
-    log = AuditLog(settings.audit_path)
+    log = AuditLog(settings.audit_file)
     forces = sorted({f for fr in report.files for f in fr.forces})
     log.record(actor, role, "collect", ", ".join(names)[:500], {
         "load_id": report.load_id, "generation": tmp.name.removesuffix(".tmp"), "forces": forces,
@@ -403,6 +403,11 @@ def _build(
                     staged = stage_file(
                         con, path, f"__stage_{n}", kind=kind, extra=extra, display_name=name, workdir=Path(work)
                     )
+                    staged_rows = con.execute(f"SELECT count(*) FROM __stage_{n}").fetchone()[0]
+                    if staged_rows > settings.max_rows_per_file:
+                        raise ExtractError(
+                            name, f"the file has {staged_rows:,} rows, more than the {settings.max_rows_per_file:,} "
+                                  "one file may hold (setting max_rows_per_file): is it the right file?")
                     result = check(con, staged, load_id=load_id, typed_table=f"__typed_{n}")
                 except ExtractError as exc:
                     errors.append(exc)

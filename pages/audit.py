@@ -18,7 +18,7 @@ acc = auth.get()
 if not acc.can_read_audit:
     auth.refuse(acc, "audit log", "only administrators read the audit log")
 
-path = data.settings().audit_path
+path = data.settings().audit_file
 st.title("Audit log")
 st.caption("Every sign-in, page consultation (with its filters and scope), export (with recipient and purpose), "
            "load, retention deletion and refused access, in order. The log is append-only and hash-chained: "

@@ -46,7 +46,7 @@ def _sign_ins() -> set[tuple[str, str]]:
 
 
 def _audit() -> AuditLog:
-    return AuditLog(data.settings().audit_path)
+    return AuditLog(data.settings().audit_file)
 
 
 def log(acc: Access, action: str, what: str, details: Mapping[str, Any] | None = None) -> None:

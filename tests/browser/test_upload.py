@@ -136,3 +136,47 @@ def test_a_wholly_wrong_file_is_refused_and_the_previous_data_stays_served(uploa
     assert rows_served(page) == served
     assert healthy(url)
     screenshot(page, "data-upload-refused")
+
+
+def zip_bomb() -> bytes:
+    """An XLSX-shaped zip whose one sheet inflates from ~200 KB to 200 MB."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (200 * 1024 * 1024) + b"/>")
+    return buf.getvalue()
+
+
+def test_a_hostile_workbook_is_refused_and_the_server_stays_healthy(upload_server, page):
+    url, store = upload_server
+    before = Store(store).current()
+    open_data_page(page, url)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(files=[{
+        "name": "bomb.xlsx", "buffer": zip_bomb(),
+        "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
+    page.get_by_role("button", name="Load 1 file(s)").click(timeout=60_000)
+    page.get_by_text("Load refused").first.wait_for(timeout=180_000)
+    wait_idle(page)
+    assert "possible zip bomb" in page.inner_text("body")
+    assert Store(store).current() == before
+    assert healthy(url)
+
+
+def test_an_oversized_upload_is_refused_with_a_clear_message_and_the_server_stays_healthy(
+        upload_server, page, tmp_path):
+    url, store = upload_server
+    before = Store(store).current()
+    open_data_page(page, url)
+    too_big = tmp_path / "huge.csv"
+    with too_big.open("wb") as fh:
+        fh.write(b"force_code,urn\n")
+        fh.write(b"36,36AB0000126\n" * (101 * 1024 * 1024 // 15))
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(too_big))
+    page.get_by_text("File must be 100.0MB or smaller").first.wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Load 1 file(s)").count() == 0
+    assert Store(store).current() == before
+    assert healthy(url)
+    screenshot(page, "data-upload-too-big")

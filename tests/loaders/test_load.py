@@ -366,3 +366,21 @@ def test_offences_settled_without_dates_match_the_per_row_engine(tmp_path, monke
     got, want = rows(fast, sql), rows(slow, sql)
     assert len(got) > 20_000 and got == want
     assert sum(1 for r in got if r[6] == "NO_STATUTORY_LIMIT") > 5_000
+
+
+def test_a_file_over_the_row_limit_is_refused_before_it_is_checked(tmp_path, settings):
+    path = write_csv(tmp_path / "big.csv", [case_row(urn=f"36AB{n:05d}26", defendant_id=f"D{n}") for n in range(1, 12)])
+    with pytest.raises(LoadError) as err:
+        load_extracts([path], replace(settings, max_rows_per_file=10))
+    assert "big.csv" in str(err.value) and "11 rows, more than the 10" in str(err.value)
+    load_extracts([path], replace(settings, max_rows_per_file=11))  # at the limit: accepted
+
+
+def test_a_zip_bomb_workbook_is_refused_before_parsing(tmp_path, settings):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (200 * 1024 * 1024) + b"/>")
+    with pytest.raises(LoadError) as err:
+        load_extracts([bomb], settings)
+    assert "zip bomb" in str(err.value) and "bomb.xlsx" in str(err.value)
