@@ -25,24 +25,6 @@ SETTINGS = data.settings().section("changes")
 HISTORY_DAYS = data.settings().history_days
 KEEP = data.settings().keep_generations
 
-# Constant text only: no data, no settings are ever put into this HTML.
-PRINT_CSS = """
-<style>
-.st-key-changes_marking_top, .st-key-changes_marking_bottom { text-align: center; font-weight: 700;
-  letter-spacing: .08em; }
-@media print {
-  @page { margin: 12mm; }
-  section[data-testid="stSidebar"], header[data-testid="stHeader"], div[data-testid="stToolbar"],
-  div[data-testid="stDecoration"], div[data-testid="stStatusWidget"], .st-key-changes_controls {
-    display: none !important; }
-  div[data-testid="stMainBlockContainer"], .block-container { padding: 0 !important; max-width: 100% !important; }
-  table { font-size: 9pt; page-break-inside: auto; }
-  thead { display: table-header-group; }
-  tr, td, th { page-break-inside: avoid; }
-  h2, h3 { page-break-after: avoid; }
-}
-</style>
-"""
 
 LIST_COLUMNS = {
     "band_before": st.column_config.TextColumn("Band at last JOIM", pinned=True),
@@ -193,7 +175,7 @@ if comp is not None:
     now_text = (f"the load served now ({_when(current['loaded_at'])}) judged as of {f.as_of:%d/%m/%Y}"
                 if current is not None else f"the load served now, judged as of {f.as_of:%d/%m/%Y}")
     if printing:
-        st.markdown(PRINT_CSS, unsafe_allow_html=True)
+        widgets.print_layout_css("changes", "changes_controls")
         with st.container(key="changes_marking_top"):
             st.markdown(f"**{_md(marking)}**")
     st.caption(

@@ -27,24 +27,6 @@ from ui.format import BAND_LABELS, REVIEW_LABELS
 # Load-score weights and list caps; the lead may wire these to a ``[my_team]`` settings table.
 CONFIG = data.settings().section("my_team")
 
-# Constant text only: no data, no settings are ever put into this HTML.
-PRINT_CSS = """
-<style>
-.st-key-team_marking_top, .st-key-team_marking_bottom { text-align: center; font-weight: 700;
-  letter-spacing: .08em; }
-@media print {
-  @page { margin: 12mm; }
-  section[data-testid="stSidebar"], header[data-testid="stHeader"], div[data-testid="stToolbar"],
-  div[data-testid="stDecoration"], div[data-testid="stStatusWidget"], .st-key-team_print_switch {
-    display: none !important; }
-  div[data-testid="stMainBlockContainer"], .block-container { padding: 0 !important; max-width: 100% !important; }
-  table { font-size: 9pt; page-break-inside: auto; }
-  thead { display: table-header-group; }
-  tr, td, th { page-break-inside: avoid; }
-  h2, h3 { page-break-after: avoid; }
-}
-</style>
-"""
 
 LOAD_TEXT = (f"each open case file counts {CONFIG.case_weight}, plus {CONFIG.red_extra} if its STL band is RED, "
              f"{CONFIG.black_extra} if BLACK and {CONFIG.amber_extra} if AMBER")
@@ -405,7 +387,7 @@ if not printing:
 
 else:
     # -- print layout: plain tables between two markings; no tabs, charts or selection ---------
-    st.markdown(PRINT_CSS, unsafe_allow_html=True)
+    widgets.print_layout_css("team", "team_print_switch")
     with st.container(key="team_marking_top"):
         st.markdown(f"**{_md(marking)}**")
     described = (f"team {path['team'][1]}" if path["team"]

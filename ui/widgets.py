@@ -43,6 +43,27 @@ def chart_and_table(
     return selected
 
 
+def print_layout_css(prefix: str, hide: str) -> None:
+    """Print styles for a page's "Print layout": the containers keyed ``<prefix>_marking_top`` and
+    ``<prefix>_marking_bottom`` hold the protective marking, ``hide`` (a container key) and the app's
+    chrome are left off paper, and tables break cleanly across pages. Keys are the page's own
+    constants, never data."""
+    st.markdown(
+        "<style>"
+        f".st-key-{prefix}_marking_top, .st-key-{prefix}_marking_bottom {{ text-align: center; font-weight: 700; "
+        "letter-spacing: .08em; }"
+        "@media print { @page { margin: 12mm; } "
+        'section[data-testid="stSidebar"], header[data-testid="stHeader"], div[data-testid="stToolbar"], '
+        'div[data-testid="stDecoration"], div[data-testid="stStatusWidget"], '
+        f".st-key-{hide} {{ display: none !important; }} "
+        'div[data-testid="stMainBlockContainer"], .block-container { padding: 0 !important; max-width: 100% !important; } '
+        "table { font-size: 9pt; page-break-inside: auto; } thead { display: table-header-group; } "
+        "tr, td, th { page-break-inside: avoid; } h2, h3 { page-break-after: avoid; } }"
+        "</style>",
+        unsafe_allow_html=True,
+    )
+
+
 def reconcile(title: str, in_scope: int, shown: int, excluded: Sequence[tuple[str, int]]) -> None:
     """The page's row count reconciliation: rows in the extract (in scope) = shown + each exclusion."""
     total_excluded = sum(n for _, n in excluded)
