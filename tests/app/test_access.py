@@ -185,3 +185,18 @@ def test_each_page_view_writes_exactly_one_consultation_and_a_rerun_none(oidc):
     assert len(views) == 3 and views[-1]["details"]["as_of"] == "2026-10-01"
     assert len(records(oidc.audit, action="sign_in", actor="u-sl")) == 1
     assert audit.verify(oidc.audit).ok
+
+
+def test_pages_outside_a_role_cannot_be_opened(oidc):
+    at = oidc(SECTION_LEADER)
+    for page in ("pages/audit.py",):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+    viewer = oidc(JOIM_VIEWER)
+    for page in ("pages/audit.py", "pages/data.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            viewer.switch_page(page)
+    admin = oidc(ADMIN)
+    for page in ("pages/stl_watch.py", "pages/my_team.py", "pages/joim.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            admin.switch_page(page)
