@@ -312,6 +312,16 @@ def positions(
     return _run(con, "queue_positions", _params(scope, as_of, thresholds, policy))
 
 
+def queue_count(
+    con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, thresholds: Thresholds,
+    *, policy: QueuePolicy = DEFAULT_POLICY,
+) -> int:
+    """Case files in scope at one of the five queue stages as of ``as_of``: the sum of ``positions``
+    over :data:`STAGES`, counted without the per-file measures (the Overview's figure)."""
+    df = _run(con, "queue_count", {**_params(scope, as_of, thresholds, policy), "stages": list(STAGES)})
+    return int(df["files"].iloc[0])
+
+
 @dataclass(frozen=True)
 class QueueLists:
     """The two lists of the page, from one query: files in priority order and the oldest files."""

@@ -124,8 +124,7 @@ def cjs_queue_length(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, 
     page's own definition (``core.queue``), so the Overview and that page always agree."""
     from core import queue
 
-    pos = queue.positions(con, scope, as_of, thresholds)
-    return int(pos.loc[pos["position"].isin(queue.STAGES), "files"].sum())
+    return queue.queue_count(con, scope, as_of, thresholds)
 
 
 def review_counts(con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, thresholds: Thresholds) -> pd.DataFrame:

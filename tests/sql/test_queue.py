@@ -7,7 +7,7 @@ the comments show the arithmetic. Days are calendar days (September 30, October 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -375,3 +375,24 @@ def test_a_file_stands_where_its_first_row_stands_when_co_defendants_disagree(tm
     assert urns(lists.priority) == ["36QU0002026"] and lists.matching == 1
     assert lists.priority.loc[0, "defendants"] == 2
     assert int(weeks["queue"].iloc[-1]) == 1
+
+
+@pytest.mark.parametrize("days_back", [0, 1, 7, 30, 60, 120])
+def test_the_overview_count_equals_the_pages_stage_total_on_every_date(con, days_back):
+    as_of = AS_OF - timedelta(days=days_back)
+    pos = q.positions(con, ALL, as_of, T)
+    assert q.queue_count(con, ALL, as_of, T) == int(pos.loc[pos["position"].isin(q.STAGES), "files"].sum())
+
+
+def test_the_overview_count_equals_the_pages_total_on_the_sample(sample_store):
+    from core.store import Store
+
+    con = Store(sample_store.store_dir).connect_read()
+    try:
+        for as_of in (AS_OF, AS_OF - timedelta(days=45), AS_OF - timedelta(days=200)):
+            for scope in (Scope(("36", "37"), None), Scope(("37",), None)):
+                pos = q.positions(con, scope, as_of, T)
+                expected = int(pos.loc[pos["position"].isin(q.STAGES), "files"].sum())
+                assert q.queue_count(con, scope, as_of, T) == expected
+    finally:
+        con.close()
