@@ -5,7 +5,9 @@ ever sees a half-published load (issue 6 point 4; reliability.md LD and fault te
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 import time
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,11 +74,14 @@ def two_sizes(tmp_path_factory) -> tuple[list[Path], list[Path]]:
     return sorted(small.values()), sorted(large.values())
 
 
-def test_readers_in_other_processes_never_see_a_half_published_load(tmp_path, two_sizes):
+def test_readers_in_other_processes_never_see_a_half_published_load(tmp_path, two_sizes, monkeypatch):
     small, large = two_sizes
     settings = replace(Settings(), store_dir=tmp_path / "store", keep_generations=2, history_days=0)
     load_extracts(small, settings)
 
+    # A spawned child re-runs the parent's __main__ module if it has a file; after an AppTest has
+    # run in this process, __main__ is the dashboard script. Start the readers from a bare one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = mp.get_context("spawn")
     stop, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=_reader, args=(str(settings.store_dir), stop, out)) for _ in range(READERS)]
