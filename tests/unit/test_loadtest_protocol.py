@@ -10,6 +10,7 @@ No timing is asserted.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -34,7 +35,10 @@ async def _load_then_filter(url: str) -> tuple[Session, list, tuple, tuple]:
 def test_client_drives_a_real_rerun_and_a_filter_change(sample_store, tmp_path):
     server = start_server(sample_store.store_dir, tmp_path)
     try:
-        s, (first, second), before, after = asyncio.run(_load_then_filter(server.url))
+        # On a thread of its own: in the full suite the browser tests' Playwright keeps an event
+        # loop running on this thread, and asyncio.run refuses to nest in it.
+        with ThreadPoolExecutor(1) as pool:
+            s, (first, second), before, after = pool.submit(asyncio.run, _load_then_filter(server.url)).result()
     finally:
         server.stop()
 
