@@ -4,7 +4,7 @@ WebSocket on loopback (issue 6 point 2; reliability.md LD-01 ladder and LD-02 so
 Usage (from the repository root, with the project venv)::
 
     .venv/bin/python -m bench.loadtest [--sessions 1,5,10,25,50] [--duration 60] [--store DIR]
-                                       [--soak 20x600] [--think 1.0] [--filter-rate 0.2]
+                                       [--soak 20x600] [--ramp 10] [--think 1.0] [--filter-rate 0.2]
                                        [--pages home,stl_watch,...] [--timeout 60] [--as-of 2026-11-24]
                                        [--quiet-wait 900] [--label NAME] [--out bench/out] [--seed 36]
 
@@ -25,28 +25,30 @@ For each N of ``--sessions`` (one fresh server per step) and then for the soak:
    the server: imports, connection, caches). Its first page time is the cold first render; the
    server's memory after the warm-up is the step's baseline.
 3. **Load.** N sessions (``bench.loadtest_client.Session``: the browser's own protocol, see its
-   docstring) start at random moments within the first think time, each on a random page. A session
+   docstring) arrive at random moments within ``--ramp`` seconds, each on a random page. A session
    loads its page, then repeats: think (uniform 0.5-1.5 x ``--think``), then either change a
    sidebar filter on the same page (probability ``--filter-rate``: all forces / one force / one team
    of the current force, chosen at random, so some reruns miss ``st.cache_data``) or go to the next
-   page of ``--pages`` (all eight case pages by default). New requests stop after ``--duration``
-   seconds; requests in flight are allowed to finish (at most ``--timeout``). A session whose
+   page of ``--pages`` (all eight case pages by default). The measured window opens when every
+   session has loaded its first page (at most 300 s after the first arrival) and lasts
+   ``--duration`` seconds; then no new requests start, and those in flight may finish (at most
+   ``--timeout``). A session whose
    connection is lost reconnects as a new session (a browser reload) and carries on.
 4. **Measured.** Every rerun's time from sending ``rerun_script`` to ``script_finished`` (what the
    user waits for, on this machine: server work + loopback + this client's parsing). Reported:
-   p50/p95/p99/max of the reruns after each session's first page ("rerun"), the first page of each
-   session apart ("first load": a new session, cold per-session state), reruns per second, bytes per
-   rerun, errors by kind (exception element, ``st.error`` alert, page not found, lost connection,
+   p50/p95/p99/max of the page and filter changes started in the window ("rerun"), the first page
+   of each session apart ("first load": a new session, cold per-session state), reruns per second
+   and bytes per rerun in the window, errors by kind over the whole step (exception element, ``st.error`` alert, page not found, lost connection,
    timeout, protocol), server tracebacks in its log, server memory = RSS of the server process and
    its children sampled with psutil every second (every 5 s in the soak): baseline after warm-up,
    peak, end; its thread count; the CPU used by the server, by this client, and by every other
-   process ("other load", cores), and the client's event-loop lag (so a client-bound run shows).
-   Percentiles are nearest-rank over all reruns of the step.
+   process ("other load", cores) during the window, and the client's event-loop lag (so a
+   client-bound run shows). Percentiles are nearest-rank.
 5. **Soak** (``--soak SxT``, e.g. ``20x600``): S sessions for T seconds on one server, the same
-   behaviour. Memory: after warm-up, "start" = the first sample 60 s into the load (every session
-   has loaded pages by then and the caches have filled), end = the last sample while the sessions are
-   still connected, growth = end / start - 1 (goal < 10 %), and the least-squares slope over the
-   samples after the start (MiB per minute). Threads at start and end.
+   behaviour. Memory: after warm-up, "start" = the first sample 60 s into the window (every session
+   has loaded pages by then and the caches have filled), end = the last sample in the window,
+   growth = end / start - 1 (goal < 10 %), and the least-squares slope over the samples between
+   (MiB per minute). Threads at start and end.
 
 Quiet machine: the machine is shared. Before each step the harness waits until no other benchmark
 runs (``pgrep -f 'bench\\.(run|pages|worker)|/tmp/pgb'``) and other processes use < 0.5 cores,
@@ -637,6 +639,10 @@ def _s(x: float | None, nd: int = 2) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
 
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.1f} %"
+
+
 def _errors(res: dict[str, Any]) -> str:
     if not res["error_count"]:
         return "0"
@@ -711,7 +717,8 @@ def render(report: dict[str, Any]) -> str:
                   "every session had its first page (s), bytes per rerun (p50), cache references per rerun: "
                   + "; ".join(f"N={r['sessions']}: {_s(r['server']['spawn_to_healthy_s'])} / "
                               f"{_s(r['server']['warm_up']['first_page_s'])} / {_s(r['ramp_s'], 1)}, "
-                              f"{(r['bytes_per_rerun_p50'] or 0) / 1024:.0f} KiB, {_s(r['cache_refs_per_rerun_mean'], 1)}"
+                              f"{(r['bytes_per_rerun_p50'] or 0) / 1024:.0f} KiB, "
+                              f"{_s(r['cache_refs_per_rerun_mean'], 1)}"
                               for r in steps), ""]
     soak = report.get("soak")
     if soak:
@@ -725,10 +732,11 @@ def render(report: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             f"| {soak['sessions']} × {soak['duration_s']:g} | {d['n']} | {_s(d['p50'])} | {_s(d['p95'])} | "
             f"{_s(d['p99'])} | {_s(d['max'])} | {_errors(soak)} | {_s(mem['after_warm_up_mib'], 0)} | "
-            f"{_s(mem['start_mib'], 0)} ({mem['start_t_s']:.0f} s) | {_s(mem['end_mib'], 0)} ({mem['end_t_s']:.0f} s) | "
-            f"{_s(mem['max_mib'], 0)} | {100 * mem['growth']:+.1f} % | {_s(mem['slope_mib_per_min'], 2)} | "
-            f"{mem['threads_start']} → {mem['threads_end']} | {soak['server_cores']:.2f} / {soak['client_cores']:.2f} / "
-            f"{soak['other_cores']:.2f} | {'⚠ noisy' if soak['noisy'] else ''} |",
+            f"{_s(mem['start_mib'], 0)} ({mem['start_t_s']:.0f} s) | "
+            f"{_s(mem['end_mib'], 0)} ({mem['end_t_s']:.0f} s) | {_s(mem['max_mib'], 0)} | {_pct(mem['growth'])} | "
+            f"{_s(mem['slope_mib_per_min'], 2)} | {mem['threads_start']} → {mem['threads_end']} | "
+            f"{soak['server_cores']:.2f} / {soak['client_cores']:.2f} / {soak['other_cores']:.2f} | "
+            f"{'⚠ noisy' if soak['noisy'] else ''} |",
             "",
         ]
     lines += ["## Goals", ""]
@@ -764,7 +772,7 @@ def goals(ladder: list[dict[str, Any]], soak: dict[str, Any] | None) -> list[str
         ok = g is not None and g < GOAL_GROWTH and soak["error_count"] == 0
         out.append(f"Soak {soak['sessions']} sessions × {soak['duration_s']:g} s, memory growth < "
                    f"{100 * GOAL_GROWTH:.0f} % and no errors: **{'met' if ok else 'not met'}** "
-                   f"({100 * g:+.1f} %, errors {_errors(soak)})" + (" — noisy machine" if soak["noisy"] else ""))
+                   f"({_pct(g)}, errors {_errors(soak)})" + (" — noisy machine" if soak["noisy"] else ""))
     return out
 
 
