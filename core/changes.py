@@ -233,11 +233,12 @@ def trend_point(
     snap = next((s for s in history.snapshots(store) if s.name == snapshot), None)
     if snap is None:
         raise StoreError(f"{snapshot!r} is not a snapshot kept in this store")
-    private = history.attach(store, {"snap": snap.name})
+    # The Overview's own count, run on the snapshot's file (read-only): one definition of "cases by band".
+    snap_con = store.connect_read(store.root / snap.name)
     try:
-        counts = queries.run(private, "changes_snapshot_bands", _params(scope, snap.loaded_on, thresholds))
+        counts = queries.stl_band_counts(snap_con, scope, snap.loaded_on, thresholds)
     finally:
-        private.close()
+        snap_con.close()
     got = dict(zip(counts["band"], counts["cases"], strict=True))
     row: dict[str, Any] = {"generation": snap.name, "loaded_on": snap.loaded_on}
     row.update({band.lower(): int(got.get(band, 0)) for band in BAND_ORDER})

@@ -222,6 +222,14 @@ else:
 
 # -- 3. timeliness -----------------------------------------------------------------------------------
 st.header("Timeliness")
+TIME_COLUMNS = {
+    "cases": st.column_config.NumberColumn("Cases", format="%d"),
+    "median_days": st.column_config.NumberColumn("Median days", format="%g"),
+    "p25_days": st.column_config.NumberColumn("25th percentile", format="%g"),
+    "p75_days": st.column_config.NumberColumn("75th percentile", format="%g"),
+    "p90_days": st.column_config.NumberColumn("90th percentile", format="%g"),
+    "max_days": st.column_config.NumberColumn("Longest", format="%d"),
+}
 st.caption("Whole days between the dates in the extract. Intervals whose dates are in the wrong order are left "
            "out of every figure and counted in 'Dates out of order'.")
 st.dataframe(
@@ -230,12 +238,7 @@ st.dataframe(
     hide_index=True, key="quality_timeliness_summary",
     column_config={
         "title": st.column_config.TextColumn("Measure", pinned=True),
-        "cases": st.column_config.NumberColumn("Cases", format="%d"),
-        "median_days": st.column_config.NumberColumn("Median days", format="%g"),
-        "p25_days": st.column_config.NumberColumn("25th percentile", format="%g"),
-        "p75_days": st.column_config.NumberColumn("75th percentile", format="%g"),
-        "p90_days": st.column_config.NumberColumn("90th percentile", format="%g"),
-        "max_days": st.column_config.NumberColumn("Longest", format="%d"),
+        **TIME_COLUMNS,
         "out_of_order": st.column_config.NumberColumn("Dates out of order", format="%d"),
         "definition": st.column_config.TextColumn("Definition", width="large"),
     },
@@ -258,12 +261,7 @@ if not teams.empty:
         key=f"quality_team_times_{measure}", select=False,
         column_config={
             "label": st.column_config.TextColumn("Team", pinned=True),
-            "cases": st.column_config.NumberColumn("Cases", format="%d"),
-            "median_days": st.column_config.NumberColumn("Median days", format="%g"),
-            "p25_days": st.column_config.NumberColumn("25th percentile", format="%g"),
-            "p75_days": st.column_config.NumberColumn("75th percentile", format="%g"),
-            "p90_days": st.column_config.NumberColumn("90th percentile", format="%g"),
-            "max_days": st.column_config.NumberColumn("Longest", format="%d"),
+            **TIME_COLUMNS,
         },
     )
 

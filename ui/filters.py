@@ -42,7 +42,8 @@ def viewer_scope(gen: str) -> Scope:
     """What this viewer may see: their role's scope (``ui.auth``, default deny) within the forces
     loaded. Every filter below narrows it; nothing widens it."""
     granted = auth.get().scope
-    return Scope(tuple(f for f in granted.forces if f in set(data.all_forces(gen))), granted.teams, granted.officers)
+    loaded = set(data.all_forces(gen))
+    return Scope(tuple(f for f in granted.forces if f in loaded), granted.teams, granted.officers)
 
 
 def _officer_label(people: pd.DataFrame):

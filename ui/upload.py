@@ -40,7 +40,9 @@ def section(served: pd.DataFrame | None) -> None:
     (None when nothing has been loaded yet)."""
     settings = data.settings()
     if not auth.get().can_load:
-        st.info("Loading extracts is for administrators (docs/access.md). Ask yours to load new data.", icon="🔒")
+        how = ("In local mode, choose 'administrator' under 'Local mode: act as' in the sidebar."
+               if settings.auth_mode == "local" and settings.roles_file is None else "Ask yours to load new data.")
+        st.info(f"Loading extracts is for administrators (docs/access.md). {how}", icon="🔒")
         return
     limit = max_upload_mb(settings)
     st.markdown(

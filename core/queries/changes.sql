@@ -155,24 +155,3 @@ SELECT force_code, team,
 FROM per_case
 GROUP BY force_code, team
 ORDER BY abs(sum(now) - sum(before)) DESC, sum(now) DESC, team, force_code;
-
--- name: changes_snapshot_bands
--- One row per STL band in the snapshot attached as `snap`, judged at $as_of (the snapshot's own load
--- day): its cases in scope, counted under their worst band exactly as home.sql stl_band_counts.
-WITH offences AS (
-    SELECT force_code, urn, defendant_id,
-           stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                    $red_unsub, $red_unch, $amber_unsub) AS band
-    FROM snap.case_offences
-    WHERE {{scope}}
-      AND coalesce(file_status, '') <> 'CLOSED' AND coalesce(file_stage, '') <> 'CLOSED'
-      AND coalesce(created_date, $as_of) <= $as_of
-), cases AS (
-    SELECT force_code, urn, defendant_id, min(list_position($band_order, band)) AS worst
-    FROM offences
-    GROUP BY ALL
-)
-SELECT $band_order[worst] AS band, count(*) AS cases
-FROM cases
-GROUP BY worst
-ORDER BY worst;
