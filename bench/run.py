@@ -446,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="folder for results-<rows>.md/.json")
     ap.add_argument("--data-dir", type=Path, help="reuse the CSVs in this folder (generate into it if empty)")
     ap.add_argument("--keep-data", action="store_true", help="keep the generated data and the last store")
+    ap.add_argument("--store-to", type=Path,
+                    help="move the last Casewatch load's store here afterwards (bench.pages reads DATA_DIR/store)")
     ap.add_argument("--seed", type=int, default=36, help="generator seed (default 36, the generator's own)")
     ap.add_argument("--anchor", default=ANCHOR, help="generator anchor date and the queries' as-of date")
     ap.add_argument("--profile", action="store_true", help="add one cProfile'd load run")
@@ -586,6 +588,11 @@ def main(argv: list[str] | None = None) -> int:
             for n in names:
                 print(f"  {n}: duckdb {median(dq.result['queries'][n]['times']) * 1000:.1f} ms, "
                       f"pandas {median(pq.result['queries'][n]['times']) * 1000:.1f} ms, equal={equal[n]}", flush=True)
+
+        if args.store_to and last_store is not None:
+            shutil.rmtree(args.store_to, ignore_errors=True)
+            shutil.move(str(last_store), str(args.store_to))
+            res["store_to"] = str(args.store_to)
 
         # 4. optional profile ----------------------------------------------------------------
         if args.profile and "casewatch_load" not in args.skip:
