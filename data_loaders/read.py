@@ -246,6 +246,8 @@ def stage_csv(
                 ALTER TABLE {table} ADD COLUMN too_few BOOLEAN;
                 UPDATE {table} SET too_many = {last} IS NOT NULL, too_few = ({firsts});"""
         )
+    except (duckdb.OutOfMemoryException, MemoryError):
+        raise  # the machine's limit, not the file's fault: the load fails, it is not refused
     except duckdb.Error as exc:
         raise ExtractError(name, f"the CSV cannot be parsed: {str(exc).splitlines()[0]}") from None
     finally:
@@ -332,6 +334,8 @@ def stage_xlsx(
     check_xlsx_container(path, name)
     try:
         wb = CalamineWorkbook.from_path(str(path))
+    except MemoryError:
+        raise  # the machine's limit, not the file's fault
     except (CalamineError, Exception) as exc:  # calamine raises several error types
         raise ExtractError(name, f"the workbook cannot be read: {exc}") from None
     found: list[tuple[str, list[list[object]], Extract, int, dict[str, int], list[str]]] = []

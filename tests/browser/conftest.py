@@ -87,6 +87,22 @@ def page(browser):
     context.close()
 
 
+SETTLED_JS = """(quiet) => {
+  const busy = document.querySelector('[data-testid="stStatusWidget"]');
+  const text = document.body.innerText;
+  const now = Date.now();
+  if (busy || text !== window.__cwText) { window.__cwText = text; window.__cwSince = now; return false; }
+  return now - window.__cwSince >= quiet;
+}"""
+
+
+def settle(page, timeout: int = 90_000, quiet: int = 1500) -> None:
+    """Wait until the app has finished its run: no "running" indicator and the page's text unchanged
+    for ``quiet`` ms. The indicator alone is not enough: it appears only after a short delay, so a
+    check made just after a rerun starts finds it absent while elements are still arriving."""
+    page.wait_for_function(SETTLED_JS, arg=quiet, timeout=timeout, polling=250)
+
+
 def screenshot(page, name: str) -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{name}.png"

@@ -8,7 +8,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +24,13 @@ def test_an_export_asks_who_for_and_why_is_marked_and_logged_once(server, page, 
     before = len(audit_records(sample_store.store_dir, "disclose"))
     page.goto(server + "/stl_watch?as_of=2026-11-24")
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    settle(page, timeout=60_000)
     page.get_by_role("button", name="Export XLSX").click()
     download = page.get_by_role("button", name="Download XLSX")
     assert download.is_disabled()  # no recipient and purpose, no file
     page.get_by_label("Purpose").fill("JOIM 25/11 action list")
     page.get_by_label("Purpose").press("Enter")
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    settle(page, timeout=60_000)
     screenshot(page, "export-popover")
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download XLSX").click()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, start_server, stop_server
+from tests.browser.conftest import screenshot, settle, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
 
 def wait_for_app(page) -> None:
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    settle(page, timeout=60_000)
 
 
 def test_home_page_renders_with_no_error(server, page):
@@ -77,9 +75,7 @@ def test_every_page_renders_without_error(server, browser, name, path, title, wi
         page.goto(server + path + "?as_of=2026-11-24")
         page.wait_for_selector("h1", timeout=60_000)
         page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
-        )
+        settle(page, timeout=90_000)
         page.wait_for_timeout(1500)
         assert page.locator("[data-testid='stException']").count() == 0
         assert "Page not found" not in page.inner_text("body")
@@ -99,9 +95,7 @@ def test_a_deep_link_is_the_first_request_a_fresh_server_gets(sample_store, brow
         page = context.new_page()
         page.goto(url + "/stl_watch?as_of=2026-11-24")
         page.wait_for_selector("h1", timeout=60_000)
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-        )
+        settle(page, timeout=60_000)
         page.wait_for_timeout(500)
         body = page.inner_text("body")
         assert "Page not found" not in body

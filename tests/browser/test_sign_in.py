@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from tests.browser.conftest import free_port, screenshot, start_server, stop_server
+from tests.browser.conftest import free_port, screenshot, settle, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ def sign_in(page, url: str, sub: str, path: str = "/") -> str:
     page.get_by_role("button", name=sub, exact=True).click(timeout=30_000)  # the provider's login form
     page.wait_for_url(f"{url}/**", timeout=30_000)
     page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    settle(page, timeout=60_000)
     page.wait_for_timeout(500)
     assert page.locator("[data-testid='stException']").count() == 0
     return page.inner_text("body")
@@ -94,7 +94,7 @@ def test_a_section_leader_signs_in_and_sees_only_their_team(app_url, page):
     # The team filter offers their team alone; STL watch lists only its cases.
     page.goto(url + "/stl_watch?team=Norwich+Local+Policing")
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    settle(page, timeout=60_000)
     body = page.inner_text("body")
     assert "Norwich Local Policing" not in body
     screenshot(page, "sign-in-section-leader")

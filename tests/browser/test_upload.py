@@ -13,7 +13,7 @@ import pytest
 
 from core.config import SAMPLE_DIR
 from core.store import Store
-from tests.browser.conftest import screenshot, start_server, stop_server
+from tests.browser.conftest import screenshot, settle, start_server, stop_server
 from tests.conftest import copy_store
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,7 @@ def upload_server(sample_store, tmp_path_factory):
 
 
 def wait_idle(page) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    settle(page, timeout=120_000)
 
 
 def open_data_page(page, url: str) -> None:
