@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from core import derived
 from core.config import Settings
 from core.store import Store
 from data_loaders.contract import CASE_FILES, CUSTODY, EXTRACTS
@@ -455,6 +456,7 @@ def _build(
             con.execute("UPDATE case_offences SET stl_rule = NULL")
         compute_stls(con, "case_offences", settings)
         compute_bail_ends(con)
+        derived.build(con)  # per-file table the pages read (core/queries/derived.sql)
         finished = datetime.now(UTC) if now is None else max(now, datetime.now(UTC))
         for path, c in checked:
             warnings = con.execute(

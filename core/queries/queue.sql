@@ -83,42 +83,39 @@ CREATE OR REPLACE TEMP MACRO queue_held(d, position, created, submitted, triaged
 -- name: queue_count
 -- The number of case files (URNs) in scope standing at one of $stages as of $as_of: the count of
 -- queue_positions' rows at those stages, without the age, window and whose-court measures (the
--- Overview needs only the count; at a million rows this is several times cheaper).
+-- Overview needs only the count).
 SELECT count(*) AS files
-FROM (
-    SELECT arg_min(queue_position($as_of, file_status, file_stage, created_date, submitted_to_cjs_date,
-                                  cjs_triage_date, cjs_triage_outcome, sent_to_cps_date, cps_decision_date,
-                                  cps_decision, commenced_date), src_row) AS position
-    FROM case_offences
-    WHERE {{scope}}
-    GROUP BY force_code, urn
-)
-WHERE list_contains($stages, position);
+FROM case_file
+WHERE {{scope}}
+  AND list_contains($stages, queue_position($as_of, file_status, file_stage, created_date, submitted_to_cjs_date,
+                                            cjs_triage_date, cjs_triage_outcome, sent_to_cps_date,
+                                            cps_decision_date, cps_decision, commenced_date));
 
 -- name: queue_positions
 -- One row per position and age band as of $as_of: case files (URNs) in scope by where they stand
 -- (NOT_SUBMITTED, FINISHED, REJECTED or a queue stage), with, for the open ones (submitted and not
 -- finished), their age band since submission, files whose STL falls in the CPS decision window,
 -- the days held by the police, by CJS/CPS and not attributable, and the oldest age.
-WITH offences AS (
-    SELECT *,
-           queue_position($as_of, file_status, file_stage, created_date, submitted_to_cjs_date, cjs_triage_date,
-                          cjs_triage_outcome, sent_to_cps_date, cps_decision_date, cps_decision,
-                          commenced_date) AS position
-    FROM case_offences
-    WHERE {{scope}}
-), files AS (
-    -- A file stands where its first row stands; the details are read only for open files.
-    SELECT force_code, urn,
-           arg_min(position, src_row) AS position,
-           arg_min({'created': created_date, 'submitted': submitted_to_cjs_date, 'triaged': cjs_triage_date,
-                    'triage_outcome': cjs_triage_outcome, 'sent': sent_to_cps_date,
-                    'decided_on': cps_decision_date, 'decision': cps_decision}, src_row)
-               FILTER (WHERE position NOT IN ('NOT_SUBMITTED', 'FINISHED')) AS f,
-           min(stl_date) FILTER (WHERE position NOT IN ('NOT_SUBMITTED', 'FINISHED') AND stl_date >= $as_of
-                                   AND (commenced_date IS NULL OR commenced_date > $as_of)) AS next_stl
-    FROM offences
-    GROUP BY force_code, urn
+WITH files AS (
+    -- One row per file (core/queries/derived.sql): where its first row stands; the next open STL
+    -- of any of its offences.
+    SELECT position,
+           CASE WHEN position NOT IN ('NOT_SUBMITTED', 'FINISHED') THEN
+               {'created': created_date, 'submitted': submitted_to_cjs_date, 'triaged': cjs_triage_date,
+                'triage_outcome': cjs_triage_outcome, 'sent': sent_to_cps_date,
+                'decided_on': cps_decision_date, 'decision': cps_decision} END AS f,
+           CASE WHEN position NOT IN ('NOT_SUBMITTED', 'FINISHED') THEN
+               list_min(list_transform(list_filter(stls, lambda x: x.stl_date >= $as_of
+                                                   AND (x.commenced_date IS NULL OR x.commenced_date > $as_of)),
+                                       lambda x: x.stl_date)) END AS next_stl
+    FROM (
+        SELECT *,
+               queue_position($as_of, file_status, file_stage, created_date, submitted_to_cjs_date, cjs_triage_date,
+                              cjs_triage_outcome, sent_to_cps_date, cps_decision_date, cps_decision,
+                              commenced_date) AS position
+        FROM case_file
+        WHERE {{scope}}
+    )
 ), measured AS (
     SELECT position,
            CASE WHEN position NOT IN ('NOT_SUBMITTED', 'FINISHED') THEN $as_of - f.submitted END AS age_days,
@@ -146,10 +143,10 @@ ORDER BY ALL;
 -- $oldest_limit oldest submissions; priority_row and age_row give its place in each list, and
 -- matching_files counts every file that matched.
 WITH candidates AS (
-    -- URNs with a row at a chosen stage: a file stands where its first row stands, so every
-    -- file at a chosen stage is among them (the rest are dropped again below).
-    SELECT DISTINCT force_code, urn
-    FROM case_offences
+    -- Files whose first row stands at a chosen stage (core/queries/derived.sql); their offence
+    -- rows are read below for the flags, bands and counts.
+    SELECT force_code, urn
+    FROM case_file
     WHERE {{scope}}
       AND submitted_to_cjs_date <= $as_of
       AND list_contains($stages, queue_position($as_of, file_status, file_stage, created_date, submitted_to_cjs_date,
@@ -228,29 +225,14 @@ ORDER BY priority_row;
 -- One row per week ending $last_week_end - 7k (k = 0 .. $weeks - 1): case files (URNs) in scope
 -- at each open position at the end of the week, files that arrived in the queue during the week
 -- (submitted, not already finished) and files that completed during it (finished after submission).
-WITH candidates AS (
-    -- URNs with a row that can count in some week (never finished, or finished after submission
-    -- and after the first week began); the file-level test is repeated below on its first row.
-    SELECT DISTINCT force_code, urn
-    FROM case_offences
+WITH flat AS (
+    -- One row per file (core/queries/derived.sql), its first row's dates.
+    SELECT force_code, urn, created_date AS created, submitted_to_cjs_date AS submitted,
+           cjs_triage_date AS triaged, cjs_triage_outcome AS triage_outcome, sent_to_cps_date AS sent,
+           cps_decision_date AS decided_on, cps_decision AS decision, commenced_date AS commenced,
+           file_status AS status, file_stage AS stage
+    FROM case_file
     WHERE {{scope}}
-      AND submitted_to_cjs_date <= $last_week_end
-      AND coalesce(queue_finished_on(file_status, file_stage, submitted_to_cjs_date, cjs_triage_date, sent_to_cps_date,
-                                     cps_decision_date, cps_decision, commenced_date)
-                   > greatest(submitted_to_cjs_date, CAST($last_week_end AS DATE) - CAST(7 * $weeks AS INTEGER)),
-                   true)
-), files AS (
-    SELECT o.force_code, o.urn,
-           arg_min({'created': o.created_date, 'submitted': o.submitted_to_cjs_date, 'triaged': o.cjs_triage_date,
-                    'triage_outcome': o.cjs_triage_outcome, 'sent': o.sent_to_cps_date,
-                    'decided_on': o.cps_decision_date, 'decision': o.cps_decision, 'commenced': o.commenced_date,
-                    'status': o.file_status, 'stage': o.file_stage}, o.src_row) AS f
-    FROM case_offences o
-    SEMI JOIN candidates c ON c.force_code = o.force_code AND c.urn = o.urn
-    WHERE {{scope o}}
-    GROUP BY o.force_code, o.urn
-), flat AS (
-    SELECT force_code, urn, unnest(f) FROM files
 ), relevant AS (
     SELECT *, queue_finished_on(status, stage, submitted, triaged, sent, decided_on, decision, commenced) AS finished_on
     FROM flat
@@ -286,28 +268,14 @@ ORDER BY week_end;
 -- One row per stage transition that ended between $start and $end: case files (URNs) in scope that
 -- entered the queue (submitted before they finished), how many made the transition, and the median
 -- and 90th percentile of the days it took (dates as in the extract; see core.queue.TRANSITIONS).
-WITH candidates AS (
-    -- URNs with a row whose dated events include one in the period (every transition ends on one).
-    SELECT DISTINCT force_code, urn
-    FROM case_offences
+WITH flat AS (
+    -- One row per file (core/queries/derived.sql), its first row's dates.
+    SELECT force_code, urn, had_action_plan, created_date AS created, submitted_to_cjs_date AS submitted,
+           cjs_triage_date AS triaged, cjs_triage_outcome AS triage_outcome, sent_to_cps_date AS sent,
+           cps_decision_date AS decided_on, cps_decision AS decision, commenced_date AS commenced,
+           file_status AS status, file_stage AS stage
+    FROM case_file
     WHERE {{scope}}
-      AND submitted_to_cjs_date <= $end
-      AND (submitted_to_cjs_date BETWEEN $start AND $end OR cjs_triage_date BETWEEN $start AND $end
-           OR sent_to_cps_date BETWEEN $start AND $end OR cps_decision_date BETWEEN $start AND $end
-           OR commenced_date BETWEEN $start AND $end)
-), files AS (
-    SELECT o.force_code, o.urn,
-           arg_min({'created': o.created_date, 'submitted': o.submitted_to_cjs_date, 'triaged': o.cjs_triage_date,
-                    'triage_outcome': o.cjs_triage_outcome, 'sent': o.sent_to_cps_date,
-                    'decided_on': o.cps_decision_date, 'decision': o.cps_decision, 'commenced': o.commenced_date,
-                    'status': o.file_status, 'stage': o.file_stage}, o.src_row) AS f,
-           bool_or(coalesce(len(o.action_plan_reasons), 0) > 0) AS had_action_plan
-    FROM case_offences o
-    SEMI JOIN candidates c ON c.force_code = o.force_code AND c.urn = o.urn
-    WHERE {{scope o}}
-    GROUP BY o.force_code, o.urn
-), flat AS (
-    SELECT force_code, urn, had_action_plan, unnest(f) FROM files
 ), timed AS (
     SELECT *,
            queue_finished_on(status, stage, submitted, triaged, sent, decided_on, decision, commenced) AS finished_on,
