@@ -22,19 +22,23 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {CASE_FILE} AS {queries()['case_file_build']}")
 
 
-def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    cur = con.cursor()
-    try:
-        return bool(cur.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = $t", {"t": CASE_FILE}).fetchall()[0][0])
-    finally:
-        cur.close()
+def _tables(cur: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND list_contains($t, table_name)",
+        {"t": [CASE_FILE, "case_offences"]}).fetchall()}
 
 
-def statements_for(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Statements to run on a query's cursor first: none when the store has the derived tables,
-    else temporary views computing them (a read-only store written by an older version)."""
-    if has_tables(con):
+def has_tables(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store ``cur`` reads has the derived tables (one catalog lookup, ~1 ms)."""
+    return CASE_FILE in _tables(cur)
+
+
+def statements_for(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Statements to run on a query's cursor first (``core.queries.prepare`` runs them): none when
+    the store has the derived tables, else temporary views computing them (a read-only store
+    written by an older version). Temporary views live on the cursor, as the rule macros do."""
+    found = _tables(cur)
+    if CASE_FILE in found or "case_offences" not in found:  # built, or not a store (attached copies)
         return []
     return [f"CREATE OR REPLACE TEMP VIEW {CASE_FILE} AS {queries()['case_file_build']}"]

@@ -96,7 +96,6 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from core import derived
 from core.queries import queries, rule_params, run
 from core.scope import Scope
 
@@ -288,9 +287,8 @@ def _macros() -> list[str]:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run a named query of queue.sql with the queue macros installed on its cursor (and the
-    derived per-file table as a view, on a store written before the loader built it)."""
-    return run(con, name, params, macros=[*derived.statements_for(con), *_macros()])
+    """Run a named query of queue.sql with the queue macros installed on its cursor."""
+    return run(con, name, params, macros=_macros())
 
 
 def _params(scope: Scope, as_of: date, thresholds: Thresholds, policy: QueuePolicy) -> dict[str, Any]:

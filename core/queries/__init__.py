@@ -64,11 +64,15 @@ def queries() -> dict[str, str]:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A cursor of ``con`` with the rule macros installed (macros are per cursor in DuckDB)."""
+    """A cursor of ``con`` with the rule macros installed (macros are per cursor in DuckDB), and the
+    derived tables as temporary views if the store was written before the loader built them."""
+    from core import derived
     from core.sql_rules import install
 
     cur = con.cursor()
     install(cur)
+    for statement in derived.statements_for(cur):
+        cur.execute(statement)
     return cur
 
 

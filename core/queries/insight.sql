@@ -47,10 +47,10 @@ ORDER BY last_working_day, stl_date, force_code, urn, defendant_id;
 -- Custody records whose file target date has passed by $as_of with no case file submitted to CJS on
 -- or before $as_of (shared by the Insight report and the STL watch page).
 WITH submitted AS (
-    SELECT force_code, urn, min(submitted_to_cjs_date) AS submitted_on
-    FROM case_offences
+    -- One row per case file with its earliest submission (core/queries/derived.sql).
+    SELECT force_code, urn, submitted_on
+    FROM case_file
     WHERE list_contains($forces, force_code)
-    GROUP BY ALL
 )
 SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetime AS DATE) AS arrest_date,
        c.disposal, c.urn, c.oic_id, c.oic_name, c.team, c.file_target_date,

@@ -67,10 +67,10 @@ WITH offence_rows AS (
       AND CAST(c.arrest_datetime AS DATE) <= $as_of
 ), custody_submitted AS (
     -- ... of those, the URNs with a case file (in any team) submitted to CJS on or before $as_of.
-    SELECT DISTINCT o.force_code, o.urn
-    FROM case_offences o
-    SEMI JOIN custody_candidates k ON k.force_code = o.force_code AND k.urn = o.urn
-    WHERE o.submitted_to_cjs_date <= $as_of
+    SELECT f.force_code, f.urn
+    FROM case_file f
+    SEMI JOIN custody_candidates k ON k.force_code = f.force_code AND k.urn = f.urn
+    WHERE f.submitted_on <= $as_of
 ), custody_due AS (
     -- ... leaving the files still due (the Insight report's custody_missed_target definition).
     SELECT k.* FROM custody_candidates k
@@ -264,10 +264,10 @@ WITH open_rows AS (
       AND CAST(c.arrest_datetime AS DATE) <= $as_of
 ), custody_submitted AS (
     -- ... of those, the URNs with a case file (in any team) submitted to CJS on or before $as_of ...
-    SELECT DISTINCT o.force_code, o.urn
-    FROM case_offences o
-    SEMI JOIN custody_candidates k ON k.force_code = o.force_code AND k.urn = o.urn
-    WHERE o.submitted_to_cjs_date <= $as_of
+    SELECT f.force_code, f.urn
+    FROM case_file f
+    SEMI JOIN custody_candidates k ON k.force_code = f.force_code AND k.urn = f.urn
+    WHERE f.submitted_on <= $as_of
 ), custody_pending AS (
     -- ... leaving the files still to be submitted (the Insight report's definition).
     SELECT k.* FROM custody_candidates k
