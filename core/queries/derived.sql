@@ -26,3 +26,40 @@ FROM (
     FROM case_offences
     GROUP BY force_code, urn
 )
+
+-- name: ngap_part_build
+-- The NGAP population's rows, pre-aggregated: one row per case (force_code, urn, defendant_id) and
+-- team and officer in charge, over the offence rows that are NGAP, at FIRST_HEARING_NGAP or
+-- UPGRADE_NG and not CLOSED (the population of core/queries/ngap.sql). Keyed by team and officer
+-- too so that the viewer's scope still filters rows exactly as before; every aggregate here can be
+-- aggregated again (min of mins, sum of counts, arg_min of the partial arg_mins), and each
+-- offence's STL inputs are kept so its band can be worked out as of any day.
+SELECT force_code, urn, defendant_id, team, oic_id,
+       any_value(ngap_allocated_officer_id) AS officer,
+       min(ngap_allocation_date) AS allocated_on,
+       min(upgrade_file_due_date) AS due,
+       min(ngap_allocated_officer_id) AS officer_id,
+       arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
+       min(ngap_section_leader) AS section_recorded,
+       arg_min(oic_name, oic_id) AS oic_name,
+       min(first_hearing_date) AS first_hearing_date,
+       min(commenced_date) AS commenced_date,
+       min(trial_date) AS trial_date,
+       min(file_stage) AS file_stage,
+       min(file_status) AS file_status,
+       count(*) AS offences,
+       list({'stl_date': stl_date, 'stl_rule': stl_rule, 'submitted': submitted_to_cjs_date,
+             'commenced': commenced_date}) AS stl_inputs
+FROM case_offences
+WHERE anticipated_plea = 'NGAP'
+  AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
+  AND coalesce(file_status, '') <> 'CLOSED'
+GROUP BY ALL
+
+-- name: officer_list_build
+-- One row per force, team and officer in charge found in the case files or custody records, with
+-- the officer's name (the greatest spelling seen): the sidebar's choices, filtered by scope.
+SELECT force_code, team, oic_id, max(oic_name) AS oic_name
+FROM (SELECT force_code, team, oic_id, oic_name FROM case_offences
+      UNION ALL SELECT force_code, team, oic_id, oic_name FROM custody)
+GROUP BY ALL

@@ -42,15 +42,13 @@ ORDER BY list_position(['OVERDUE', 'DUE', 'OK', 'UNKNOWN'], status);
 -- name: ngap_light_counts
 -- One row per NGAP traffic light: NGAP cases awaiting their upgrade file, by allocation and due date.
 WITH ngap AS (
+    -- NGAP offence rows pre-aggregated at load (table ngap_part, core/queries/derived.sql).
     SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due
-    FROM case_offences
+           any_value(officer) AS officer,
+           min(allocated_on) AS allocated_on,
+           min(due) AS due
+    FROM ngap_part
     WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
     GROUP BY ALL
 )
 SELECT ngap_light(officer, allocated_on, due, $as_of, $ngap_soon) AS light, count(*) AS cases
@@ -67,11 +65,10 @@ ORDER BY l.finished_at DESC, l.file_name;
 
 -- name: forces_and_teams
 -- One row per force, team and officer in the case files or custody records of the viewer's scope.
-SELECT force_code, team, oic_id, max(oic_name) AS oic_name
-FROM (SELECT force_code, team, oic_id, oic_name FROM case_offences
-      UNION ALL SELECT force_code, team, oic_id, oic_name FROM custody)
+-- (Read from officer_list, built at load: core/queries/derived.sql.)
+SELECT force_code, team, oic_id, oic_name
+FROM officer_list
 WHERE {{scope}} AND team IS NOT NULL
-GROUP BY ALL
 ORDER BY force_code, team, oic_id;
 
 -- name: people

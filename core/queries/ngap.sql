@@ -3,7 +3,7 @@
 -- Every query below starts with the same population block, the fragment ngap_population, included
 -- with {{> ngap_population}}. The population is exactly the Overview's (home.sql ngap_light_counts): cases
 -- (force, URN, defendant) with an offence row that is NGAP, at FIRST_HEARING_NGAP or UPGRADE_NG and
--- not CLOSED; the light takes the same inputs (any_value(officer), min(allocation date),
+-- not CLOSED (both read the rows pre-aggregated at load, table ngap_part); the light takes the same inputs (any_value(officer), min(allocation date),
 -- min(upgrade due date)) through the same ngap_light macro, so the two pages always agree.
 --
 -- Allocation details are shown as of $as_of: an allocation dated after $as_of has not happened
@@ -11,13 +11,15 @@
 
 -- fragment: ngap_population
 ngap AS (
+    -- The population's rows come pre-aggregated per case, team and officer (ngap_part, built at
+    -- load: core/queries/derived.sql); the scope filters them as it filtered the offence rows.
     SELECT force_code, urn, defendant_id,
-           any_value(ngap_allocated_officer_id) AS officer,
-           min(ngap_allocation_date) AS allocated_on,
-           min(upgrade_file_due_date) AS due,
-           min(ngap_allocated_officer_id) AS officer_id,
-           arg_min(ngap_allocated_officer_name, ngap_allocated_officer_id) AS officer_name,
-           min(ngap_section_leader) AS section_recorded,
+           any_value(officer) AS officer,
+           min(allocated_on) AS allocated_on,
+           min(due) AS due,
+           min(officer_id) AS officer_id,
+           arg_min(officer_name, officer_id) AS officer_name,
+           min(section_recorded) AS section_recorded,
            min(team) AS team,
            min(oic_id) AS oic_id,
            arg_min(oic_name, oic_id) AS oic_name,
@@ -26,15 +28,12 @@ ngap AS (
            min(trial_date) AS trial_date,
            min(file_stage) AS file_stage,
            min(file_status) AS file_status,
-           count(*) AS offences,
-           min(list_position($band_order,
-               stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
-                        $red_unsub, $red_unch, $amber_unsub))) AS worst
-    FROM case_offences
+           sum(offences) AS offences,
+           min(list_min(list_transform(stl_inputs, lambda x: list_position($band_order,
+               stl_band(x.stl_date, x.stl_rule, $as_of, x.submitted, x.commenced,
+                        $red_unsub, $red_unch, $amber_unsub))))) AS worst
+    FROM ngap_part
     WHERE {{scope}}
-      AND anticipated_plea = 'NGAP'
-      AND list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)
-      AND coalesce(file_status, '') <> 'CLOSED'
     GROUP BY ALL
 ), cases AS (
     SELECT *,

@@ -187,13 +187,18 @@ def test_every_query_uses_the_same_population_block():
     blocks = [block]
     assert set(ngap.NGAP_QUERIES) <= set(queries.queries())
     assert all("ngap AS (" in queries.queries()[name] for name in ngap.NGAP_QUERIES)
-    # The Overview's population filter, word for word.
+    # The Overview's population, word for word: both read the rows the loader pre-aggregates
+    # (ngap_part) with the same filter, and re-aggregate them the same way.
     home = queries.queries()["ngap_light_counts"]
+    for line in ("FROM ngap_part", "WHERE {{scope}}", "any_value(officer) AS officer",
+                 "min(allocated_on) AS allocated_on", "min(due) AS due",
+                 "ngap_light(officer, allocated_on, due, $as_of, $ngap_soon)"):
+        assert line.replace("{{scope}}", "list_contains($forces, force_code)") in home and line in blocks[0]
+    part = queries.queries()["ngap_part_build"]
     for line in ("anticipated_plea = 'NGAP'", "list_contains(['FIRST_HEARING_NGAP', 'UPGRADE_NG'], file_stage)",
                  "coalesce(file_status, '') <> 'CLOSED'", "any_value(ngap_allocated_officer_id) AS officer",
-                 "min(ngap_allocation_date) AS allocated_on", "min(upgrade_file_due_date) AS due",
-                 "ngap_light(officer, allocated_on, due, $as_of, $ngap_soon)"):
-        assert line in home and line in blocks[0]
+                 "min(ngap_allocation_date) AS allocated_on", "min(upgrade_file_due_date) AS due"):
+        assert line in part
 
 
 # -- backlog by section and team ------------------------------------------------------------------

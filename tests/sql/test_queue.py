@@ -412,15 +412,18 @@ def test_the_loader_derives_one_row_per_file_from_its_first_row(con):
     assert q2 == [(2, [{"stl_date": date(2026, 12, 10), "commenced_date": None}], "ACCEPTED", date(2026, 11, 1))]
 
 
-def test_a_store_written_before_the_derived_table_gives_the_same_answers(con, sample_store, tmp_path):
-    """A generation published by an older version has no case_file table: the queue queries read
-    a temporary view with the same definition, so the answers cannot differ."""
+def test_a_store_written_before_the_derived_tables_gives_the_same_answers(con, sample_store, tmp_path):
+    """A generation published by an older version has no derived tables: every query reads
+    temporary views with the same definitions, so the answers cannot differ."""
     import duckdb
+
+    from core import derived, my_team, ngap, queries
 
     old = copy_store(sample_store, tmp_path)
     gen = Store(old.store_dir).current()
     w = duckdb.connect(str(gen))
-    w.execute("DROP TABLE case_file")
+    for table in derived.TABLES:
+        w.execute(f"DROP TABLE {table}")
     w.close()
     new_con, old_con = Store(sample_store.store_dir).connect_read(), Store(old.store_dir).connect_read()
     period = (AS_OF - timedelta(weeks=12), AS_OF)
@@ -436,8 +439,19 @@ def test_a_store_written_before_the_derived_table_gives_the_same_answers(con, sa
                                           q.weekly(old_con, scope, as_of, T, period=period))
             pd.testing.assert_frame_equal(q.stage_times(new_con, scope, as_of, T, period=period),
                                           q.stage_times(old_con, scope, as_of, T, period=period))
+            # The other readers of the derived tables: NGAP lights and lists, custody checks, sidebar.
+            for fn in (queries.ngap_light_counts, queries.custody_missed_target, ngap.backlog, ngap.workload):
+                pd.testing.assert_frame_equal(fn(new_con, scope, as_of, T), fn(old_con, scope, as_of, T))
+            pd.testing.assert_frame_equal(
+                ngap.cases(new_con, scope, as_of, T, lights=tuple(ngap.LIGHT_ORDER)),
+                ngap.cases(old_con, scope, as_of, T, lights=tuple(ngap.LIGHT_ORDER)))
+            pd.testing.assert_frame_equal(my_team.workload(new_con, scope, as_of, T),
+                                          my_team.workload(old_con, scope, as_of, T))
+        pd.testing.assert_frame_equal(queries.forces_and_teams(new_con, scope),
+                                      queries.forces_and_teams(old_con, scope))
         assert old_con.cursor().execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_file'").fetchall()[0][0] == 0
+            "SELECT count(*) FROM duckdb_tables() WHERE list_contains($t, table_name)",
+            {"t": list(derived.TABLES)}).fetchall()[0][0] == 0
     finally:
         new_con.close()
         old_con.close()
