@@ -28,7 +28,9 @@ SELECT (SELECT count(*) FROM case_offences) AS rows_now,
        (SELECT count(*) FROM custody) AS custody_now,
        (SELECT sum(rows_loaded) FROM load_log
          WHERE kind = 'custody' AND load_id = (SELECT max(load_id) FROM load_log)) AS custody_logged,
-       (SELECT max(load_id) FROM load_log) AS load_id
+       (SELECT max(load_id) FROM load_log) AS load_id,
+       (SELECT count(*) FROM case_file) AS files_derived,
+       (SELECT count(*) FROM (SELECT DISTINCT force_code, urn FROM case_offences)) AS files_now
 """
 
 
@@ -47,12 +49,16 @@ def _reader(root: str, stop, out) -> None:
             con = store.connect_read()
             try:
                 name = Path(con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchone()[0]).name
-                rows_now, rows_logged, custody_now, custody_logged, load_id = con.execute(CONSISTENCY).fetchone()
+                (rows_now, rows_logged, custody_now, custody_logged, load_id, files_derived,
+                 files_now) = con.execute(CONSISTENCY).fetchone()
                 # Both extract kinds of one load publish together: a reader never sees the case
                 # files of one load beside the custody rows of another.
                 if rows_now != rows_logged or custody_now != custody_logged:
                     errors.append(f"{name}: {rows_now} rows vs {rows_logged} logged, "
                                   f"{custody_now} custody vs {custody_logged} logged")
+                # The tables derived at load (core.derived) belong to the same generation.
+                if files_derived != files_now:
+                    errors.append(f"{name}: {files_derived} derived case files vs {files_now} in the rows")
                 seen.append((name, int(load_id), int(rows_now)))
             finally:
                 con.close()
