@@ -236,7 +236,7 @@ if comp is not None:
     if printing:
         st.table(team_table.rename(columns=TEAM_PRINT_LABELS).set_index("Team"))
     elif moved:
-        widgets.chart_and_table(changes.movement_figure(teams, top=SETTINGS.chart_teams), team_table,
+        widgets.chart_and_table(data.figure(changes.movement_figure, teams, top=SETTINGS.chart_teams), team_table,
                                 key="changes_teams_chart", select=False, column_config=TEAM_COLUMNS)
     else:
         st.dataframe(team_table, hide_index=True, column_config=TEAM_COLUMNS, key="changes_teams_table")
@@ -266,7 +266,7 @@ if not printing:
             "risk when that extract came in, counted as on the Overview."
         )
         widgets.chart_and_table(
-            changes.trend_figure(trend),
+            data.figure(changes.trend_figure, trend),
             trend[["loaded_on", "black", "red", "amber", "at_risk", "cases"]],
             key="changes_trend_chart",
             select=False,

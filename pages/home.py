@@ -36,7 +36,7 @@ full = pd.DataFrame({"band": list(BAND_ORDER), "cases": [band_n.get(b, 0) for b 
 chart, table = st.tabs(["Chart", "Table"])
 with chart:
     st.plotly_chart(
-        category_bar(full, "band", "cases", BAND_LABELS, BAND_COLOURS, "Cases by STL band", "cases"),
+        data.figure(category_bar, full, "band", "cases", BAND_LABELS, BAND_COLOURS, "Cases by STL band", "cases"),
         key="home_band_chart",
     )
 with table:
@@ -65,7 +65,7 @@ with right:
     lights = dict(zip(ngap["light"], ngap["cases"], strict=True))
     ngap_full = pd.DataFrame({"light": list(LIGHT_ORDER), "cases": [lights.get(x, 0) for x in LIGHT_ORDER]})
     st.plotly_chart(
-        category_bar(ngap_full, "light", "cases", LIGHT_LABELS, LIGHT_COLOURS, "NGAP cases by light", "cases"),
+        data.figure(category_bar, ngap_full, "light", "cases", LIGHT_LABELS, LIGHT_COLOURS, "NGAP cases by light", "cases"),
         key="home_ngap_chart",
     )
     st.dataframe(ngap_full.assign(light=ngap_full["light"].map(LIGHT_LABELS)), hide_index=True,

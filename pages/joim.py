@@ -67,7 +67,7 @@ def stl_risk() -> None:
             col.metric(BAND_LABELS[band], f"{band_n.get(band, 0):,}", border=True)
     full = pd.DataFrame({"band": list(BAND_ORDER), "cases": [band_n.get(b, 0) for b in BAND_ORDER]})
     chart, table = st.columns([3, 2])
-    chart.plotly_chart(category_bar(full, "band", "cases", BAND_LABELS, BAND_COLOURS, "Cases by STL band", "cases"),
+    chart.plotly_chart(data.figure(category_bar, full, "band", "cases", BAND_LABELS, BAND_COLOURS, "Cases by STL band", "cases"),
                        key="joim_band_chart")
     table.table(full.assign(band=full["band"].map(BAND_LABELS)).rename(columns={"band": "Band", "cases": "Cases"})
                 .set_index("Band"))
@@ -102,7 +102,7 @@ def black() -> None:
         return
     st.metric("⬛ Cases lost in the period", f"{int(matrix['total'].sum()):,}", border=True)
     left, right = st.columns([3, 2])
-    left.plotly_chart(sw.black_figure(matrix.head(15), f.period), key="joim_black_chart")
+    left.plotly_chart(data.figure(sw.black_figure, matrix.head(15), f.period), key="joim_black_chart")
     right.table(matrix[["team", "total"]].head(15).rename(columns={"team": "Team", "total": "Cases"}).set_index("Team"))
 
 
@@ -119,7 +119,7 @@ def queue() -> None:
     m[2].metric("↩️ Returned to police", f"{n_at[q.REJECTED]:,}", border=True)
     left, right = st.columns(2)
     stages = counts[counts["position"].isin(q.STAGES)]
-    left.plotly_chart(q.stage_bar(stages), key="joim_queue_chart")
+    left.plotly_chart(data.figure(q.stage_bar, stages), key="joim_queue_chart")
     right.table(stages.assign(position=stages["position"].map(q.STAGE_LABELS))
                 .rename(columns={"position": "Stage", "files": "Case files"}).set_index("Stage"))
     held = q.held_by_stage(pos)
@@ -134,7 +134,7 @@ def ngap() -> None:
     for col, light in zip(st.columns(len(LIGHT_ORDER)), LIGHT_ORDER, strict=True):
         col.metric(LIGHT_LABELS[light], f"{lights.get(light, 0):,}", border=True)
     left, right = st.columns([3, 2])
-    left.plotly_chart(category_bar(full, "light", "cases", LIGHT_LABELS, LIGHT_COLOURS, "NGAP cases by light", "cases"),
+    left.plotly_chart(data.figure(category_bar, full, "light", "cases", LIGHT_LABELS, LIGHT_COLOURS, "NGAP cases by light", "cases"),
                       key="joim_ngap_chart")
     right.table(full.assign(light=full["light"].map(LIGHT_LABELS)).rename(columns={"light": "Light", "cases": "Cases"})
                 .set_index("Light"))
@@ -159,7 +159,7 @@ def quality() -> None:
         st.info("No case in scope was triaged or sent to the CPS in the period.")
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(ql.ftr_figure(groups, top=12, group_title="Team"), key="joim_quality_chart")
+    left.plotly_chart(data.figure(ql.ftr_figure, groups, top=12, group_title="Team"), key="joim_quality_chart")
     table = ql.with_rates(groups).sort_values("cjs_triaged", ascending=False).head(12)
     right.table(table[["label", "cjs_rate", "cjs_triaged", "cps_rate", "cps_decided"]].rename(columns={
         "label": "Team", "cjs_rate": "CJS first-time right %", "cjs_triaged": "Triaged",
@@ -190,7 +190,7 @@ def changes() -> None:
     moved = teams[teams["net_change"] != 0]
     if not moved.empty:
         left, right = st.columns([3, 2])
-        left.plotly_chart(ch.movement_figure(teams, top=12), key="joim_changes_chart")
+        left.plotly_chart(data.figure(ch.movement_figure, teams, top=12), key="joim_changes_chart")
         right.table(moved.reindex(moved["net_change"].abs().sort_values(ascending=False).index).head(12)
                     [["label", "net_change"]].rename(columns={"label": "Team", "net_change": "Net change at risk"})
                     .set_index("Team"))

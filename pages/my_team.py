@@ -312,7 +312,7 @@ if not printing:
             if officers.empty:
                 st.info("No officers in this scope.")
             else:
-                event = st.plotly_chart(my_team.load_chart(officers, CONFIG),
+                event = st.plotly_chart(data.figure(my_team.load_chart, officers, CONFIG),
                                         key=f"team_load_chart_{_digest(digest, path['force'], path['team'])}",
                                         on_select="rerun", selection_mode=("points",))
                 points = list(event.selection.points) if event and event.selection else []

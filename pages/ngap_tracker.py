@@ -48,7 +48,8 @@ chart_key = f"ngap_backlog_{group_by}"
 chart_points = ((st.session_state.get(chart_key) or {}).get("selection") or {}).get("points") or []
 drill_groups = tuple(k for k in ngap.selected_keys(chart_points) if k in set(backlog["group_key"]))
 picked_rows = ((st.session_state.get("ngap_workload") or {}).get("selection") or {}).get("rows") or []
-drill_officers = tuple(workload["officer_key"].iloc[r] for r in picked_rows if 0 <= r < len(workload))
+drill_officers = tuple(workload["officer_key"].iloc[r] for r in picked_rows
+                       if 0 <= r < min(len(workload), RULES.list_cap))
 
 if backlog.empty:
     st.info("No NGAP cases in your scope.")
@@ -66,7 +67,7 @@ else:
     st.caption(note)
     table = backlog[["label", "unallocated", "overdue", "due_soon", "no_due_date", "on_track", "cases"]]
     widgets.chart_and_table(
-        ngap.backlog_figure(backlog, top=RULES.chart_groups, group_title=group_title), table, key=chart_key,
+        data.figure(ngap.backlog_figure, backlog, top=RULES.chart_groups, group_title=group_title), table, key=chart_key,
         column_config={
             "label": st.column_config.TextColumn(group_title, pinned=True),
             "unallocated": st.column_config.NumberColumn(ngap.LIGHT_LABELS[ngap.UNALLOCATED], format="%d"),
@@ -93,12 +94,16 @@ with headline:
 
 # -- workload per allocated officer ---------------------------------------------------------------
 st.subheader("Workload per allocated officer")
+# The table shows at most list_cap officers (a large force has thousands); the export has them all.
+workload_shown = workload.head(RULES.list_cap)
 st.caption(
     f"{len(workload):,} officers hold NGAP cases as of the as-of date (allocations dated later are not "
     "counted). Select a row to list only that officer's cases below."
+    + (f" The first {len(workload_shown):,} are listed here; {len(workload) - len(workload_shown):,} more are "
+       "in the export, which has them all." if len(workload_shown) < len(workload) else "")
 )
 st.dataframe(
-    workload,
+    workload_shown,
     hide_index=True,
     height=320,
     key="ngap_workload",
@@ -214,7 +219,7 @@ if trend.empty:
             "sidebar that ends on or before the as-of date.")
 else:
     widgets.chart_and_table(
-        ngap.trend_figure(trend),
+        data.figure(ngap.trend_figure, trend),
         trend,
         key="ngap_trend_chart",
         select=False,

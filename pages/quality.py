@@ -42,11 +42,11 @@ level = level if level in quality.LEVELS else "team"
 group_title = quality.LEVELS[level]
 
 ftr = data.q(quality.first_time_right, f, period=f.period, level=level, grain=grain)
-groups = quality.ftr_groups(ftr)
-groups = groups.assign(label=quality.group_label(groups, level))
+groups = data.derived(quality.ftr_groups, ftr)
+groups = groups.assign(label=data.derived(quality.group_label, groups, level))
 total = quality.totals(groups)
 timing = data.q(quality.timeliness, f, period=f.period, edges=RULES.timeliness_edges)
-summary = quality.timeliness_summary(timing).set_index("measure")
+summary = data.derived(quality.timeliness_summary, timing).set_index("measure")
 
 
 def _days(value) -> str:
@@ -93,7 +93,7 @@ else:
                f"{group_title.lower()}s with most cases triaged, lowest CJS rate first; the table lists every one "
                "with its numerator and denominator.")
     widgets.chart_and_table(
-        quality.ftr_figure(groups, top=RULES.chart_groups, group_title=group_title),
+        data.figure(quality.ftr_figure, groups, top=RULES.chart_groups, group_title=group_title),
         groups[list(RATE_COLUMNS)],
         key=f"quality_ftr_{level}", select=False, column_config=RATE_COLUMNS,
     )
@@ -103,9 +103,9 @@ st.caption(f"CJS cases by the {quality.GRAINS[grain].lower()} of their triage, C
            f"{quality.GRAINS[grain].lower()} they were sent; the first and last "
            f"{quality.GRAINS[grain].lower()} are cut to the period. A gap in a line is a "
            f"{quality.GRAINS[grain].lower()} with no case.")
-trend = quality.ftr_trend(ftr, win, grain)
+trend = data.derived(quality.ftr_trend, ftr, win, grain)
 widgets.chart_and_table(
-    quality.ftr_trend_figure(trend, grain), trend.drop(columns=["bucket", "cps_awaiting"]),
+    data.figure(quality.ftr_trend_figure, trend, grain), trend.drop(columns=["bucket", "cps_awaiting"]),
     key="quality_ftr_trend", select=False,
     column_config={
         "from_date": st.column_config.DateColumn("From", format="DD/MM/YYYY"),
@@ -170,14 +170,14 @@ if kind == "rejection":
 
 cohort_size = total["cjs_triaged"] if kind == "rejection" else total["cps_decided"]
 reasons = data.q(quality.reasons, f, period=f.period, kind=kind, level=level, grain=grain, themes=themes)
-ranked = quality.ranked(reasons, by=by, cohort_size=cohort_size)
+ranked = data.derived(quality.ranked, reasons, by=by, cohort_size=cohort_size)
 if ranked.empty:
     st.info(f"No {quality.KINDS[kind].lower()} in the period for your scope.")
 else:
     st.caption(f"{quality.KINDS[kind]}: {len(ranked)} {by}s among {cohort_size:,} cases in the cohort. "
                "Select a bar to list the cases behind it.")
     points = widgets.chart_and_table(
-        quality.ranked_figure(ranked, by=by, kind=kind, top=RULES.chart_groups),
+        data.figure(quality.ranked_figure, ranked, by=by, kind=kind, top=RULES.chart_groups),
         ranked.drop(columns=["item"]), key=f"quality_rank_{kind}_{by}",
         column_config={
             "rank": st.column_config.NumberColumn("Rank", format="%d"),
@@ -198,14 +198,14 @@ else:
                           [(f"beyond the first {RULES.list_cap:,} rows", matching(behind) - len(behind))])
 
     st.subheader(f"By {group_title.lower()}")
-    grouped = quality.by_group(reasons, by=by, level=level)
+    grouped = data.derived(quality.by_group, reasons, by=by, level=level)
     all_items = ranked["item"].tolist()
     top = quality.top_items(grouped, RULES.chart_themes)
     st.caption(f"The chart stacks the {len(top)} {by}s with most cases for the {RULES.chart_groups} "
                f"{group_title.lower()}s with most; the table lists every {group_title.lower()} and every {by}.")
     widgets.chart_and_table(
-        quality.by_group_figure(grouped, top, top=RULES.chart_groups, group_title=group_title, by=by),
-        quality.pivot(grouped, "label", all_items).rename(columns={"label": group_title}),
+        data.figure(quality.by_group_figure, grouped, top, top=RULES.chart_groups, group_title=group_title, by=by),
+        data.derived(quality.pivot, grouped, "label", all_items).rename(columns={"label": group_title}),
         key=f"quality_group_{kind}_{by}_{level}", select=False,
     )
 
@@ -213,10 +213,10 @@ else:
     st.caption(f"Cases by the {quality.GRAINS[grain].lower()} of their triage (rejections) or of the date sent "
                f"to the CPS (action plans); the first and last {quality.GRAINS[grain].lower()} are cut to the "
                "period, so they can look low.")
-    over_time = quality.by_bucket(reasons, pd.Series(quality.buckets(win, grain)), by=by)
+    over_time = data.derived(quality.by_bucket, reasons, pd.Series(quality.buckets(win, grain)), by=by)
     widgets.chart_and_table(
-        quality.by_bucket_figure(over_time, top, grain=grain, by=by),
-        quality.pivot(over_time, "bucket", all_items).rename(columns={"bucket": f"{quality.GRAINS[grain]} beginning"}),
+        data.figure(quality.by_bucket_figure, over_time, top, grain=grain, by=by),
+        data.derived(quality.pivot, over_time, "bucket", all_items).rename(columns={"bucket": f"{quality.GRAINS[grain]} beginning"}),
         key=f"quality_time_{kind}_{by}", select=False,
     )
 
@@ -249,14 +249,14 @@ measure = st.selectbox("Measure", list(quality.TIMELINESS), format_func=lambda m
 measure = measure if measure in quality.TIMELINESS else "arrest_to_submission"
 title, definition = quality.TIMELINESS[measure]
 st.caption(definition)
-bands = quality.timeliness_bands(timing, measure, RULES.timeliness_edges)
-widgets.chart_and_table(quality.bands_figure(bands, title), bands, key=f"quality_bands_{measure}", select=False,
+bands = data.derived(quality.timeliness_bands, timing, measure, RULES.timeliness_edges)
+widgets.chart_and_table(data.figure(quality.bands_figure, bands, title), bands, key=f"quality_bands_{measure}", select=False,
                         column_config={"band": "Days", "cases": st.column_config.NumberColumn("Cases", format="%d")})
-teams = quality.timeliness_by_team(timing, measure)
+teams = data.derived(quality.timeliness_by_team, timing, measure)
 if not teams.empty:
-    teams = teams.assign(label=quality.group_label(teams, "team"))
+    teams = teams.assign(label=data.derived(quality.group_label, teams, "team"))
     widgets.chart_and_table(
-        quality.team_medians_figure(teams, title, top=RULES.chart_groups),
+        data.figure(quality.team_medians_figure, teams, title, top=RULES.chart_groups),
         teams[["label", "cases", "median_days", "p25_days", "p75_days", "p90_days", "max_days"]],
         key=f"quality_team_times_{measure}", select=False,
         column_config={
@@ -281,9 +281,16 @@ listed = listed.assign(weekly=listed["weekly"].map(lambda w: [int(x) for x in w]
                        kind_label=listed["kind"].map(quality.KIND_SHORT.get),
                        who_label=listed["who_level"].map({"team": "Team", "officer": "Officer"}.get),
                        force_label=listed["force_code"].map(force_label))
-st.caption(f"{len(listed):,} of {len(needs):,} training needs shown. Select a row to list the cases behind it.")
+# The table shows at most list_cap needs (a large force has thousands); the export has them all.
+shown_needs = listed.head(RULES.list_cap)
+if len(shown_needs) < len(listed):
+    st.caption(f"{len(listed):,} of {len(needs):,} training needs match; the first {len(shown_needs):,} are listed "
+               f"here and {len(listed) - len(shown_needs):,} more are in the export, which has all {len(listed):,}. "
+               "Select a row to list the cases behind it.")
+else:
+    st.caption(f"{len(listed):,} of {len(needs):,} training needs shown. Select a row to list the cases behind it.")
 event = st.dataframe(
-    listed, hide_index=True, key="quality_needs", on_select="rerun", selection_mode="single-row",
+    shown_needs, hide_index=True, key="quality_needs", on_select="rerun", selection_mode="single-row",
     column_order=["who_label", "team", "oic_id", "oic_name", "kind_label", "item", "cases", "cohort_cases", "share",
                   "weekly", "reasons", "first_seen", "last_seen", "force_label"],
     column_config={
@@ -309,7 +316,7 @@ event = st.dataframe(
 rows = (event.selection.rows if event and event.selection else []) or []
 need_cases = pd.DataFrame(columns=[c.name for c in quality.CASES_EXPORT_COLUMNS])
 list_title = "No training need selected"
-if rows and rows[0] < len(listed):
+if rows and rows[0] < len(shown_needs):
     need = listed.iloc[rows[0]]
     who = need["team"] if need["who_level"] == "team" else need["oic_id"]
     need_cases = data.q(quality.cases_behind, f, period=f.period, kind=need["kind"], item=need["item"],

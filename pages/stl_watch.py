@@ -97,7 +97,7 @@ s = w.summary
 
 custody = data.q(sw.custody_missed_target, f, limit=CFG.custody_cap)
 black_counts = data.q(sw.black_by_team_month, f, period=f.period)
-matrix = sw.black_matrix(black_counts, f.period)
+matrix = data.derived(sw.black_matrix, black_counts, f.period)
 picked = sw.picked_team_month(points(KEY_BLACK))
 black = data.q(sw.black_cases, f, period=f.period, force_code=picked[0] if picked else None,
                team=picked[1] if picked else None, month=picked[2] if picked else None,
@@ -142,7 +142,7 @@ with cases_tab:
         st.caption("Cases in the chosen bands by working days left to their last working day (0 = today). "
                    "Select a bar to list only its cases.")
         widgets.chart_and_table(
-            sw.countdown_figure(countdown), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
+            data.figure(sw.countdown_figure, countdown), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
             column_config=column_config(sw.COUNTDOWN_COLUMNS),
         )
     grid = sw.calendar_grid(s, f.as_of, CFG.calendar_weeks, sw.working_calendar(closures))
@@ -153,7 +153,7 @@ with cases_tab:
                    "bank holidays a black one and 'BH': an STL on those days must be met on the working day "
                    "before. Select a day to list only its cases.")
         widgets.chart_and_table(
-            sw.calendar_figure(grid), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
+            data.figure(sw.calendar_figure, grid), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
             column_config=column_config(sw.CALENDAR_COLUMNS),
         )
 
@@ -215,7 +215,7 @@ with black_tab:
             st.caption(f"The chart shows the {CFG.black_chart_teams} teams with most BLACK cases; the table "
                        f"lists all {len(matrix)}.")
         widgets.chart_and_table(
-            sw.black_figure(matrix.head(CFG.black_chart_teams), f.period),
+            data.figure(sw.black_figure, matrix.head(CFG.black_chart_teams), f.period),
             matrix[[c.name for c in sw.black_matrix_columns(matrix)]],
             key=KEY_BLACK, column_config=column_config(sw.black_matrix_columns(matrix)),
         )

@@ -56,7 +56,7 @@ left, right = st.columns(2)
 with left:
     bar_counts = counts[counts["position"].isin(q.STAGES)]
     picked = widgets.chart_and_table(
-        q.stage_bar(bar_counts, stages),
+        data.figure(q.stage_bar, bar_counts, stages),
         bar_counts.assign(position=bar_counts["position"].map(q.STAGE_LABELS)),
         key="queue_stage_chart",
         column_config={"position": "Stage", "files": st.column_config.NumberColumn("Case files", format="%d")},
@@ -67,7 +67,7 @@ if drill_stage:
 with right:
     ages = q.age_distribution(pos, stages, policy)
     picked_age = widgets.chart_and_table(
-        q.age_bar(ages), ages[["age_band", "files"]], key="queue_age_chart",
+        data.figure(q.age_bar, ages), ages[["age_band", "files"]], key="queue_age_chart",
         column_config={"age_band": "Days since submission", "files": st.column_config.NumberColumn("Case files", format="%d")},
     )
 age_bucket = next((int(p["customdata"]) for p in picked_age if p.get("customdata") is not None), None)
@@ -88,10 +88,10 @@ else:
                                        "net": "Net change"})
     c1, c2 = st.columns(2)
     with c1:
-        widgets.chart_and_table(q.weekly_stage_chart(weeks), week_table, key="queue_weekly_chart", select=False,
+        widgets.chart_and_table(data.figure(q.weekly_stage_chart, weeks), week_table, key="queue_weekly_chart", select=False,
                                 column_config={"Week ending": st.column_config.DateColumn(format="DD/MM/YYYY")})
     with c2:
-        widgets.chart_and_table(q.flow_chart(weeks), week_table[["Week ending", "Arrived", "Completed", "Net change",
+        widgets.chart_and_table(data.figure(q.flow_chart, weeks), week_table[["Week ending", "Arrived", "Completed", "Net change",
                                                                   "Open incl. rejected"]],
                                 key="queue_flow_chart", select=False,
                                 column_config={"Week ending": st.column_config.DateColumn(format="DD/MM/YYYY")})
@@ -104,7 +104,7 @@ with c1:
                f"{min(f.period[1], f.as_of):%d/%m/%Y}. Only the latest CPS decision is dated, so a file's earlier "
                "action plans are seen only through its action-plan reasons.")
     widgets.chart_and_table(
-        q.stage_times_chart(times), times.drop(columns=["transition", "short"]), key="queue_times_chart", select=False,
+        data.figure(q.stage_times_chart, times), times.drop(columns=["transition", "short"]), key="queue_times_chart", select=False,
         column_config={"label": "Transition", "holder": "Held by", "files": st.column_config.NumberColumn("Files", format="%d"),
                        "median_days": st.column_config.NumberColumn("Median days", format="%.1f"),
                        "p90_days": st.column_config.NumberColumn("90th percentile", format="%.1f")},
@@ -114,7 +114,7 @@ with c2:
     held = q.held_by_stage(pos, [*stages, q.REJECTED])
     st.caption(q.HELD_CAPTION)
     widgets.chart_and_table(
-        q.held_chart(held),
+        data.figure(q.held_chart, held),
         held.assign(position=held["position"].map(lambda p: q.STAGE_LABELS.get(p, q.ALL_SHOWN_LABEL))),
         key="queue_held_chart", select=False,
         column_config={"position": "Stage", "files": "Files",

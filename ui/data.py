@@ -8,7 +8,9 @@ share an entry. Core query functions stay undecorated.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import pickle
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -93,12 +95,36 @@ def _cached(
     return fn(connection(gen), _scope(forces, teams, officers), as_of, settings().thresholds, **dict(kwargs))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def forces_and_teams(
-    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None = None, officers: tuple[str, ...] | None = None
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _people_in_scope(
+    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None, officers: tuple[str, ...] | None
 ) -> pd.DataFrame:
-    """The teams and officers the viewer's scope holds (the sidebar's choices)."""
+    """The teams and officers the viewer's scope holds. Shared between sessions of the same scope
+    and only ever read (see sidebar_choices)."""
     return queries.forces_and_teams(connection(gen), Scope(forces, teams, officers))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def sidebar_choices(
+    gen: str, forces: tuple[str, ...], teams: tuple[str, ...] | None, officers: tuple[str, ...] | None,
+    chosen_teams: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The sidebar's choices for a scope (keyed by generation and scope, as every cached query) and
+    the teams chosen in it: the team options, the officers' ids in those teams and their labels
+    (collar number and name), all sorted, as immutable tuples.
+
+    Held once per server rather than copied out of ``st.cache_data`` on every rerun: the lists
+    run to thousands of officers at a large force. Pseudonymised labels (JOIM mode) are not held
+    here; ``ui.filters`` makes them per session.
+    """
+    people = _people_in_scope(gen, forces, teams, officers)
+    team_options = tuple(sorted(people["team"].dropna().unique().tolist()))
+    in_teams = people if not chosen_teams else people[people["team"].isin(chosen_teams)]
+    in_teams = in_teams.dropna(subset=["oic_id"]).drop_duplicates("oic_id")
+    names = dict(zip(in_teams["oic_id"], in_teams["oic_name"], strict=True))
+    ids = tuple(sorted(in_teams["oic_id"].tolist()))
+    labels = tuple(f"{oic} · {names[oic]}" if names.get(oic) else oic for oic in ids)
+    return team_options, ids, labels
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -135,3 +161,51 @@ def home_counts(
     }
 
 
+def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``builder(*args, **kwargs)``, built once per distinct input and then shared.
+
+    Building a plotly figure is pure Python work that every rerun would repeat on the same data.
+    The cache key is the builder and a digest of the pickled arguments (the data itself, so two
+    views with the same numbers share one figure and any change in the data builds a new one).
+    Only ``core`` builders are accepted: they are pure functions of their arguments. The figure is
+    shared, never copied: callers pass it straight to ``st.plotly_chart``, which does not change it.
+    """
+    path, digest = _key(builder, args, kwargs)
+    return builder(*args, **kwargs) if digest is None else _figure(path, digest, args, kwargs)
+
+
+def derived(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` for a pure ``core`` helper that reshapes query results (pivots,
+    groupings, labels), computed once per distinct input. Keyed like ``figure``; unlike a figure
+    the result comes back as the caller's own copy (``st.cache_data``), so pages may change it."""
+    path, digest = _key(fn, args, kwargs)
+    return fn(*args, **kwargs) if digest is None else _derived(path, digest, args, kwargs)
+
+
+def _key(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, str | None]:
+    """The cache key of a pure core function and its arguments: its dotted path and a digest of the
+    pickled arguments (None when they cannot be pickled: then nothing is cached)."""
+    path = f"{fn.__module__}:{fn.__qualname__}"
+    if not path.startswith("core."):
+        raise ValueError(f"only pure core functions can be cached this way, not {path}")
+    try:
+        blob = pickle.dumps((args, sorted(kwargs.items())), protocol=5)
+    except Exception:  # noqa: BLE001 - unpicklable arguments: computed fresh every time
+        return path, None
+    return path, hashlib.blake2b(blob, digest_size=20).hexdigest()
+
+
+def _call(path: str, args: tuple, kwargs: dict) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _figure(path: str, digest: str, _args: tuple, _kwargs: dict) -> Any:
+    # _args and _kwargs are not hashed (leading underscore): ``digest`` stands for them.
+    return _call(path, _args, _kwargs)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _derived(path: str, digest: str, _args: tuple, _kwargs: dict) -> Any:
+    return _call(path, _args, _kwargs)

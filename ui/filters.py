@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from core.forces import force_label
@@ -46,13 +45,12 @@ def viewer_scope(gen: str) -> Scope:
     return Scope(tuple(f for f in granted.forces if f in loaded), granted.teams, granted.officers)
 
 
-def _officer_label(people: pd.DataFrame):
-    names = dict(zip(people["oic_id"], people["oic_name"], strict=True))
-
-    def label(oic: str) -> str:
-        return joim.officer_label(oic, names.get(oic))
-
-    return label
+def _officer_labels(ids: tuple[str, ...], labels: tuple[str, ...]):
+    """The officer filter's ``format_func``: collar number and name, or a pseudonym in JOIM mode.
+    Whether JOIM mode is on is read once per run, not once per officer."""
+    if joim.active():
+        return joim.officer_pseudonyms()
+    return dict(zip(ids, labels, strict=True)).get
 
 
 def sidebar(gen: str, today: date) -> Filters:
@@ -73,16 +71,17 @@ def sidebar(gen: str, today: date) -> Filters:
             bind="query-params", placeholder="All forces",
         )
         scope = base.narrow(forces=forces)
-        people = data.forces_and_teams(gen, scope.forces, scope.teams, scope.officers)
+        team_options, _, _ = data.sidebar_choices(gen, scope.forces, scope.teams, scope.officers, ())
         teams = st.multiselect(
-            "Team", options=sorted(people["team"].dropna().unique().tolist()), key=KEY_TEAM,
+            "Team", options=team_options, key=KEY_TEAM,
             bind="query-params", placeholder="All teams",
         )
+        _, officer_ids, officer_labels = data.sidebar_choices(
+            gen, scope.forces, scope.teams, scope.officers, tuple(sorted(set(teams)))
+        )
         scope = scope.narrow(teams=teams)
-        in_teams = people if not teams else people[people["team"].isin(teams)]
-        in_teams = in_teams.dropna(subset=["oic_id"]).drop_duplicates("oic_id")
         officers = st.multiselect(
-            "Officer", options=sorted(in_teams["oic_id"].tolist()), format_func=_officer_label(in_teams),
+            "Officer", options=officer_ids, format_func=_officer_labels(officer_ids, officer_labels),
             key=KEY_OFFICER, bind="query-params", placeholder="All officers",
         )
         scope = scope.narrow(officers=officers)

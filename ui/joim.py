@@ -95,6 +95,13 @@ def officer_label(oic: str, name: str | None) -> str:
     return f"{oic} · {name}" if name else oic
 
 
+def officer_pseudonyms():
+    """``officer_label`` in JOIM mode for many officers in one run (the officer filter's
+    ``format_func``): the pseudonymiser is made once, not once per officer."""
+    p = pseudonymiser()
+    return lambda oic: p.label(oic, OFFICER) or oic
+
+
 def toggle() -> bool:
     """The switch, in the sidebar; shown before the page list so it is the first thing there."""
     with st.sidebar:
