@@ -591,19 +591,23 @@ def countdown_table(s: WatchSummary) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def countdown_figure(table: pd.DataFrame) -> go.Figure:
+def countdown_figure(table: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                     colours: Mapping[str, str] | None = None) -> go.Figure:
     """Horizontal stacked bars of cases by countdown bucket (soonest at the top after the passed and
-    undated ones), one trace per band, each labelled with its text label and counts."""
+    undated ones), one trace per band, each labelled with its text label and counts. ``labels`` and
+    ``colours`` replace the bands' own (the dashboard shows GREEN as unknown while data is stale)."""
+    labels = {**BAND_LABELS, **(labels or {})}
+    colours = {**BAND_COLOURS, **(colours or {})}
     fig = go.Figure()
     for band in LIST_BAND_ORDER:
         if not table[band].any():
             continue
         fig.add_trace(go.Bar(
-            y=table["countdown"], x=table[band], name=BAND_LABELS[band], orientation="h",
-            marker_color=BAND_COLOURS[band], customdata=table["bucket"],
+            y=table["countdown"], x=table[band], name=labels[band], orientation="h",
+            marker_color=colours[band], customdata=table["bucket"],
             text=[f"{n:,}" if n else "" for n in table[band]], textposition="inside",
             insidetextanchor="middle", textangle=0,
-            hovertemplate="%{y}: %{x:,} " + BAND_LABELS[band] + "<extra></extra>",
+            hovertemplate="%{y}: %{x:,} " + labels[band] + "<extra></extra>",
         ))
     fig.update_layout(
         barmode="stack", title="Cases by working days left to the last working day",
@@ -662,9 +666,11 @@ def calendar_grid(s: WatchSummary, as_of: date, weeks: int, calendar: WorkingCal
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def calendar_figure(grid: pd.DataFrame) -> go.Figure:
+def calendar_figure(grid: pd.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
     """The calendar as a grid of square markers (selectable, unlike a plotly heatmap): weeks down,
-    days across, colour by cases; weekends have a grey outline, bank holidays a black one and "BH"."""
+    days across, colour by cases; weekends have a grey outline, bank holidays a black one and "BH".
+    The hover names each band by ``labels`` (default: the band codes)."""
+    labels = labels or {}
     weeks = [f"w/c {d:%d %b}" for d in grid["week_start"]]
     text, line_colour, line_width, colour, hover = [], [], [], [], []
     for r in grid.itertuples(index=False):
@@ -678,7 +684,7 @@ def calendar_figure(grid: pd.DataFrame) -> go.Figure:
         else:
             line_colour.append("#e5e7eb"), line_width.append(1)
         colour.append(None if r.past else r.cases)
-        bands = ", ".join(f"{b} {getattr(r, b)}" for b in (RED, AMBER, GREEN) if getattr(r, b))
+        bands = ", ".join(f"{labels.get(b, b)} {getattr(r, b)}" for b in (RED, AMBER, GREEN) if getattr(r, b))
         hover.append(f"{_fmt(r.date)}<br>{r.day_type}<br>"
                      + ("before the as-of date" if r.past else f"{r.cases} case(s){': ' + bands if bands else ''}"))
     top = max([c for c in colour if c] or [1])

@@ -19,7 +19,7 @@ from core.export import ExportColumn
 from core.forces import force_label
 from core.stl import BAND_DESCRIPTIONS, GREEN
 from ui import data, filters, widgets
-from ui.format import BAND_LABELS
+from ui.format import BAND_COLOURS, BAND_LABELS, STALE_GREEN_LABEL, stale
 
 CFG = data.settings().section("stl_watch")
 KEY_BANDS, KEY_PAGE, KEY_CASES = "stl_bands", "stl_page", "stl_cases"
@@ -33,7 +33,9 @@ def column_config(columns: Sequence[ExportColumn]) -> dict:
     """Table columns from the export definitions, so the screen and the XLSX show the same thing."""
     cfg: dict = {}
     for c in columns:
-        if c.kind == "date":
+        if c.name == GREEN and stale():  # a count column of GREEN cases: not known to be safe
+            cfg[c.name] = st.column_config.NumberColumn(STALE_GREEN_LABEL, format="%d")
+        elif c.kind == "date":
             cfg[c.name] = st.column_config.DateColumn(c.header, format="DD/MM/YYYY")
         elif c.kind == "int":
             cfg[c.name] = st.column_config.NumberColumn(c.header, format="%d")
@@ -137,12 +139,15 @@ cases_tab, custody_tab, black_tab = st.tabs(
 with cases_tab:
     left, right = st.columns(2)
     countdown = sw.countdown_table(s)
+    # Plain dicts of the stale-aware labels (GREEN reads "unknown" while the data is stale).
+    band_labels = {b: BAND_LABELS[b] for b in sw.LIST_BAND_ORDER}
+    band_colours = {b: BAND_COLOURS[b] for b in sw.LIST_BAND_ORDER}
     with left:
         st.subheader("Countdown")
         st.caption("Cases in the chosen bands by working days left to their last working day (0 = today). "
                    "Select a bar to list only its cases.")
         widgets.chart_and_table(
-            data.figure(sw.countdown_figure, countdown), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
+            data.figure(sw.countdown_figure, countdown, band_labels, band_colours), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
             column_config=column_config(sw.COUNTDOWN_COLUMNS),
         )
     grid = sw.calendar_grid(s, f.as_of, CFG.calendar_weeks, sw.working_calendar(closures))
@@ -153,7 +158,7 @@ with cases_tab:
                    "bank holidays a black one and 'BH': an STL on those days must be met on the working day "
                    "before. Select a day to list only its cases.")
         widgets.chart_and_table(
-            data.figure(sw.calendar_figure, grid), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
+            data.figure(sw.calendar_figure, grid, band_labels), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
             column_config=column_config(sw.CALENDAR_COLUMNS),
         )
 

@@ -354,3 +354,29 @@ def test_while_the_data_is_stale_green_is_shown_as_unknown_not_safe(app, sample_
         assert ("🟢 GREEN" in labels) is not stale, page
     table = next(d.value for d in at.dataframe if "band" in d.value.columns)
     assert (table["band"] == "🟢 GREEN").any() is not stale or table.empty
+
+
+@pytest.mark.parametrize("after, stale", [(timedelta(hours=1), False), (timedelta(hours=48), True)])
+def test_while_the_data_is_stale_the_stl_watch_charts_and_twins_do_not_call_green_safe(
+        app, sample_store, monkeypatch, after, stale):
+    import json
+    from datetime import UTC
+
+    import ui.freshness
+    from ui.format import STALE_GREEN_LABEL
+
+    loaded = newest_load(sample_store.store_dir).replace(tzinfo=UTC)
+    monkeypatch.setattr(ui.freshness, "utcnow", lambda: loaded + after)
+    at = app()
+    at.run()
+    at.switch_page("pages/stl_watch.py").run()
+    # AppTest formats the chosen value outside the script run, where the page's stale-aware label
+    # cannot see the session; the browser sends the label on screen, so the test does the same.
+    at.button_group(key="stl_bands").select(STALE_GREEN_LABEL if stale else "GREEN").run()
+    assert not at.exception
+    assert "GREEN" in at.button_group(key="stl_bands").value
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = {t.get("name") for c in charts for t in c["data"]}
+    hovers = " ".join(str(h) for c in charts for t in c["data"] for h in (t.get("hovertext") or []))
+    assert (STALE_GREEN_LABEL in names) is stale and ("🟢 GREEN" in names) is not stale
+    assert (STALE_GREEN_LABEL in hovers) is stale
