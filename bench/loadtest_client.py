@@ -80,6 +80,8 @@ class Rerun:
     """(kind, detail) for every error seen during the rerun."""
     query_string: str = ""
     """The URL query string after the run (``page_info_changed``)."""
+    metrics: dict[str, str] = field(default_factory=dict)
+    """``st.metric`` label -> value shown, as the page drew them."""
 
     @property
     def ok(self) -> bool:
@@ -313,6 +315,8 @@ class Session:
             r.errors.append(("exception", f"{ex.type}: {ex.message}"[:300]))
         elif kind == "alert" and el.alert.format == Alert.Format.ERROR:
             r.errors.append(("app_error", el.alert.body[:300]))
+        elif kind == "metric":
+            r.metrics[el.metric.label] = el.metric.body
         elif kind == "multiselect" and el.multiselect.query_param_key:
             m = el.multiselect
             self.widgets[m.query_param_key] = _Widget(m.id, list(m.options))
