@@ -156,6 +156,8 @@ WITH lost AS (
     FROM case_offences
     WHERE {{scope}}
       AND coalesce(created_date, $as_of) <= $as_of
+      -- BLACK needs an STL before the as-of date (core.stl.band_for): a cheap test first.
+      AND stl_date < $as_of
       AND stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
                    $red_unsub, $red_unch, $amber_unsub) = 'BLACK'
     GROUP BY ALL
@@ -190,6 +192,8 @@ WITH lost AS (
     FROM case_offences
     WHERE {{scope}}
       AND coalesce(created_date, $as_of) <= $as_of
+      -- BLACK needs an STL before the as-of date (core.stl.band_for): a cheap test first.
+      AND stl_date < $as_of
       AND stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
                    $red_unsub, $red_unch, $amber_unsub) = 'BLACK'
     GROUP BY ALL

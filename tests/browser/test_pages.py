@@ -105,3 +105,37 @@ def test_a_deep_link_is_the_first_request_a_fresh_server_gets(sample_store, brow
     finally:
         context.close()
         stop_server(proc)
+
+
+def test_joim_mode_takes_collar_numbers_out_of_the_address_bar(server, sample_store, browser):
+    """A bound multiselect keeps its option labels in the link, and an officer's label is collar
+    number and name. A link with an officer filter keeps it (the control case); in JOIM mode the
+    labels are pseudonyms, so the same link's real label matches nothing and leaves the address
+    bar, which a shared screen shows to everyone in the room."""
+    from urllib.parse import quote_plus
+
+    from core.store import Store
+
+    con = Store(sample_store.store_dir).connect_read()
+    try:
+        collar, name = con.cursor().execute(
+            "SELECT oic_id, max(oic_name) FROM case_offences WHERE force_code = '36' "
+            "GROUP BY oic_id ORDER BY oic_id LIMIT 1").fetchall()[0]
+    finally:
+        con.close()
+    label = f"{collar} · {name}"  # a bound multiselect holds its option labels in the link
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        link = f"{server}/my_team?as_of=2026-11-24&officer={quote_plus(label)}"
+        page.goto(link)
+        page.wait_for_selector("h1", timeout=60_000)
+        settle(page)
+        assert "officer=" in page.url
+        page.goto(link + "&joim=true")
+        page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+        settle(page)
+        assert "joim=true" in page.url and "officer=" not in page.url
+        assert collar not in page.inner_text("body") and name not in page.inner_text("body")
+    finally:
+        context.close()
