@@ -45,25 +45,30 @@ ORDER BY last_working_day, stl_date, force_code, urn, defendant_id;
 
 -- fragment: custody_missed_target_rows
 -- Custody records whose file target date has passed by $as_of with no case file submitted to CJS on
--- or before $as_of (shared by the Insight report and the STL watch page).
-WITH submitted AS (
-    -- One row per case file with its earliest submission (core/queries/derived.sql).
-    SELECT force_code, urn, submitted_on
-    FROM case_file
-    WHERE list_contains($forces, force_code)
+-- or before $as_of (shared by the Insight report and the STL watch page). A case file in any team of
+-- the viewer's forces counts; files come one row per URN with their earliest submission (case_file,
+-- core/queries/derived.sql). The records still due are found first (an anti-join on the submitted
+-- files), then told apart: no case file, not submitted, or submitted after the as-of date.
+WITH due AS (
+    SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetime AS DATE) AS arrest_date,
+           c.disposal, c.urn, c.oic_id, c.oic_name, c.team, c.file_target_date,
+           CAST($as_of - c.file_target_date AS INTEGER) AS days_overdue
+    FROM custody c
+    WHERE {{scope c}}
+      AND c.file_target_date < $as_of
+      AND CAST(c.arrest_datetime AS DATE) <= $as_of
+), missed AS (
+    SELECT d.* FROM due d
+    ANTI JOIN (SELECT force_code, urn FROM case_file
+               WHERE list_contains($forces, force_code) AND submitted_on <= $as_of) s
+        ON s.force_code = d.force_code AND s.urn = d.urn
 )
-SELECT c.force_code, c.custody_record_id, c.custody_suite, CAST(c.arrest_datetime AS DATE) AS arrest_date,
-       c.disposal, c.urn, c.oic_id, c.oic_name, c.team, c.file_target_date,
-       CAST($as_of - c.file_target_date AS INTEGER) AS days_overdue,
+SELECT m.*,
        CASE WHEN s.urn IS NULL THEN 'no case file found'
             WHEN s.submitted_on IS NULL THEN 'case file not submitted'
             ELSE 'submitted after the as-of date' END AS file_position
-FROM custody c
-LEFT JOIN submitted s ON s.force_code = c.force_code AND s.urn = c.urn
-WHERE {{scope c}}
-  AND c.file_target_date < $as_of
-  AND CAST(c.arrest_datetime AS DATE) <= $as_of
-  AND (s.submitted_on IS NULL OR s.submitted_on > $as_of)
+FROM missed m
+LEFT JOIN case_file s ON s.force_code = m.force_code AND s.urn = m.urn
 
 -- name: custody_missed_target
 -- One row per custody record whose file target date has passed by $as_of with no case file
