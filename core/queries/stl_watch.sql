@@ -171,23 +171,13 @@ ORDER BY month, force_code, team;
 -- name: stl_watch_black_cases
 -- One row per case lost to its STL in the period (as stl_watch_black_by_team_month), optionally only one
 -- force, team and month ($pick_force / $pick_team / $pick_month, NULL = all), the first lost offence's
--- arithmetic; most recent first, at most $limit rows, with the total.
+-- arithmetic; most recent first, at most $limit rows, with the total. The first lost offence (earliest
+-- STL, then offence number, then first in the extract) is found by row id, and only the rows listed
+-- are joined back for their details.
 WITH lost AS (
     SELECT force_code, urn, defendant_id,
-           arg_min({'stl_date': stl_date, 'last_working_day': stl_last_working_day,
-                    'offence_seq': offence_seq, 'offence_code': offence_code,
-                    'offence_title': coalesce(offence_title, offence_title_ref),
-                    'stl_rule': stl_rule, 'stl_source': stl_source, 'stl_note': stl_note,
-                    'stl_alt_date': stl_alt_date, 'stl_long_stop_date': stl_long_stop_date,
-                    'stl_extendable': stl_extendable,
-                    'offence_start_date': offence_start_date, 'offence_end_date': offence_end_date,
-                    'statement_vri_date': least(victim_statement_date, vri_date),
-                    'knowledge_date': knowledge_date,
-                    'commenced_date': CASE WHEN commenced_date <= $as_of THEN commenced_date END,
-                    'submitted_to_cjs_date': CASE WHEN submitted_to_cjs_date <= $as_of THEN submitted_to_cjs_date END,
-                    'oic_id': oic_id, 'oic_name': oic_name, 'supervisor_name': supervisor_name,
-                    'file_stage': file_stage, 'file_status': file_status},
-                   {'s': stl_date, 'seq': offence_seq, 'row': src_row}) AS g,
+           arg_min(rowid, {'s': stl_date, 'seq': offence_seq, 'row': src_row}) AS rid,
+           min(stl_date) AS stl_date,
            min(team) AS team
     FROM case_offences
     WHERE {{scope}}
@@ -197,25 +187,33 @@ WITH lost AS (
       AND stl_band(stl_date, stl_rule, $as_of, submitted_to_cjs_date, commenced_date,
                    $red_unsub, $red_unch, $amber_unsub) = 'BLACK'
     GROUP BY ALL
-), flat AS (
-    SELECT * EXCLUDE (g), unnest(g) FROM lost
 ), picked AS (
     SELECT *, CAST(date_trunc('month', stl_date) AS DATE) AS month
-    FROM flat
+    FROM lost
     WHERE stl_date BETWEEN $period_start AND $period_end
+      AND (CAST($pick_force AS VARCHAR) IS NULL OR force_code = CAST($pick_force AS VARCHAR))
+      AND (CAST($pick_team AS VARCHAR) IS NULL OR team IS NOT DISTINCT FROM CAST($pick_team AS VARCHAR))
+), listed AS (
+    SELECT *, count(*) OVER () AS total_rows
+    FROM picked
+    WHERE CAST($pick_month AS DATE) IS NULL OR month = CAST($pick_month AS DATE)
+    ORDER BY stl_date DESC, force_code, urn, defendant_id
+    LIMIT $limit
 )
-SELECT 'BLACK' AS band, month, stl_date, last_working_day, CAST($as_of - stl_date AS INTEGER) AS days_since,
-       force_code, team, urn, defendant_id, offence_seq, offence_code, offence_title, stl_rule,
-       offence_start_date, offence_end_date, statement_vri_date, knowledge_date, commenced_date,
-       submitted_to_cjs_date, stl_alt_date, stl_long_stop_date, stl_extendable, stl_source, stl_note,
-       oic_id, oic_name, supervisor_name, file_stage, file_status,
-       count(*) OVER () AS total_rows
-FROM picked
-WHERE (CAST($pick_force AS VARCHAR) IS NULL OR force_code = CAST($pick_force AS VARCHAR))
-  AND (CAST($pick_team AS VARCHAR) IS NULL OR team IS NOT DISTINCT FROM CAST($pick_team AS VARCHAR))
-  AND (CAST($pick_month AS DATE) IS NULL OR month = CAST($pick_month AS DATE))
-ORDER BY stl_date DESC, force_code, urn, defendant_id
-LIMIT $limit;
+SELECT 'BLACK' AS band, l.month, l.stl_date, o.stl_last_working_day AS last_working_day,
+       CAST($as_of - l.stl_date AS INTEGER) AS days_since,
+       l.force_code, l.team, l.urn, l.defendant_id, o.offence_seq, o.offence_code,
+       coalesce(o.offence_title, o.offence_title_ref) AS offence_title, o.stl_rule,
+       o.offence_start_date, o.offence_end_date, least(o.victim_statement_date, o.vri_date) AS statement_vri_date,
+       o.knowledge_date,
+       CASE WHEN o.commenced_date <= $as_of THEN o.commenced_date END AS commenced_date,
+       CASE WHEN o.submitted_to_cjs_date <= $as_of THEN o.submitted_to_cjs_date END AS submitted_to_cjs_date,
+       o.stl_alt_date, o.stl_long_stop_date, o.stl_extendable, o.stl_source, o.stl_note,
+       o.oic_id, o.oic_name, o.supervisor_name, o.file_stage, o.file_status,
+       l.total_rows
+FROM listed l
+JOIN case_offences o ON o.rowid = l.rid
+ORDER BY l.stl_date DESC, l.force_code, l.urn, l.defendant_id;
 
 -- name: stl_watch_custody_missed_target
 -- One row per custody record whose file target date has passed by $as_of with no case file submitted to
