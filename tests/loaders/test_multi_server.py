@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 
@@ -80,7 +81,10 @@ def test_two_servers_keep_serving_while_a_load_publishes_and_both_show_the_new_d
                 for s in sessions:
                     await s.close()
 
-        first, after, errors, during = asyncio.run(scenario())
+        # On its own thread: the browser tests' Playwright (sync API) may leave an event loop
+        # running on this one, and asyncio.run refuses to nest in it.
+        with ThreadPoolExecutor(1) as pool:
+            first, after, errors, during = pool.submit(asyncio.run, scenario()).result()
     finally:
         for s in servers:
             s.stop()
