@@ -6,6 +6,17 @@
 -- metrics, the countdown, the calendar and the row reconciliation come from the same rows in one scan
 -- and cannot disagree. stl_watch_page is therefore not runnable on its own.
 
+-- fragment: offence_arithmetic
+-- The columns that show how one offence's STL was worked out (alias o: a case_offences row), as the
+-- watch list and the BLACK list show them; events after $as_of count as not yet happened.
+o.offence_seq, o.offence_code,
+       coalesce(o.offence_title, o.offence_title_ref) AS offence_title, o.stl_rule,
+       o.offence_start_date, o.offence_end_date, least(o.victim_statement_date, o.vri_date) AS statement_vri_date,
+       o.knowledge_date,
+       CASE WHEN o.commenced_date <= $as_of THEN o.commenced_date END AS commenced_date,
+       CASE WHEN o.submitted_to_cjs_date <= $as_of THEN o.submitted_to_cjs_date END AS submitted_to_cjs_date,
+       o.stl_alt_date, o.stl_long_stop_date, o.stl_extendable, o.stl_source, o.stl_note
+
 -- name: stl_watch_cases
 -- One row per case (force, URN, defendant) with any offence row in the viewer's scope: its governing
 -- offence and the page category that says whether it is listed or why not (exactly one category each).
@@ -103,13 +114,7 @@ SELECT 'row' AS part, l.position, l.band, l.last_working_day,
             THEN CAST(length(list_filter($working_days, lambda d: d <= l.last_working_day)) AS INTEGER)
        END AS working_days_left,
        l.stl_date, stl_days_remaining(l.stl_date, $as_of) AS days_remaining,
-       l.force_code, l.urn, l.defendant_id, o.offence_seq, o.offence_code,
-       coalesce(o.offence_title, o.offence_title_ref) AS offence_title, o.stl_rule,
-       o.offence_start_date, o.offence_end_date, least(o.victim_statement_date, o.vri_date) AS statement_vri_date,
-       o.knowledge_date,
-       CASE WHEN o.commenced_date <= $as_of THEN o.commenced_date END AS commenced_date,
-       CASE WHEN o.submitted_to_cjs_date <= $as_of THEN o.submitted_to_cjs_date END AS submitted_to_cjs_date,
-       o.stl_alt_date, o.stl_long_stop_date, o.stl_extendable, o.stl_source, o.stl_note,
+       l.force_code, l.urn, l.defendant_id, {{> offence_arithmetic}},
        o.oic_id, o.oic_name, o.team, o.supervisor_name, o.file_stage, o.file_status,
        l.offence_rows, l.bucket, l.total_listed
 FROM (
@@ -202,13 +207,7 @@ WITH lost AS (
 )
 SELECT 'BLACK' AS band, l.month, l.stl_date, o.stl_last_working_day AS last_working_day,
        CAST($as_of - l.stl_date AS INTEGER) AS days_since,
-       l.force_code, l.team, l.urn, l.defendant_id, o.offence_seq, o.offence_code,
-       coalesce(o.offence_title, o.offence_title_ref) AS offence_title, o.stl_rule,
-       o.offence_start_date, o.offence_end_date, least(o.victim_statement_date, o.vri_date) AS statement_vri_date,
-       o.knowledge_date,
-       CASE WHEN o.commenced_date <= $as_of THEN o.commenced_date END AS commenced_date,
-       CASE WHEN o.submitted_to_cjs_date <= $as_of THEN o.submitted_to_cjs_date END AS submitted_to_cjs_date,
-       o.stl_alt_date, o.stl_long_stop_date, o.stl_extendable, o.stl_source, o.stl_note,
+       l.force_code, l.team, l.urn, l.defendant_id, {{> offence_arithmetic}},
        o.oic_id, o.oic_name, o.supervisor_name, o.file_stage, o.file_status,
        l.total_rows
 FROM listed l
