@@ -139,15 +139,12 @@ cases_tab, custody_tab, black_tab = st.tabs(
 with cases_tab:
     left, right = st.columns(2)
     countdown = sw.countdown_table(s)
-    # Plain dicts of the stale-aware labels (GREEN reads "unknown" while the data is stale).
-    band_labels = {b: BAND_LABELS[b] for b in sw.LIST_BAND_ORDER}
-    band_colours = {b: BAND_COLOURS[b] for b in sw.LIST_BAND_ORDER}
     with left:
         st.subheader("Countdown")
         st.caption("Cases in the chosen bands by working days left to their last working day (0 = today). "
                    "Select a bar to list only its cases.")
         widgets.chart_and_table(
-            data.figure(sw.countdown_figure, countdown, band_labels, band_colours), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
+            data.figure(sw.countdown_figure, countdown, BAND_LABELS, BAND_COLOURS), on_screen(countdown, sw.COUNTDOWN_COLUMNS), key=KEY_COUNTDOWN,
             column_config=column_config(sw.COUNTDOWN_COLUMNS),
         )
     grid = sw.calendar_grid(s, f.as_of, CFG.calendar_weeks, sw.working_calendar(closures))
@@ -158,7 +155,7 @@ with cases_tab:
                    "bank holidays a black one and 'BH': an STL on those days must be met on the working day "
                    "before. Select a day to list only its cases.")
         widgets.chart_and_table(
-            data.figure(sw.calendar_figure, grid, band_labels), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
+            data.figure(sw.calendar_figure, grid, BAND_LABELS), on_screen(calendar, sw.CALENDAR_COLUMNS), key=KEY_CALENDAR,
             column_config=column_config(sw.CALENDAR_COLUMNS),
         )
 

@@ -51,6 +51,11 @@ class _StaleAware(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._base)
 
+    def __reduce__(self):
+        # Pickled (as cache keys are: ui.data.figure) as the labels shown now, so a chart drawn
+        # while the data was fresh is never served again once it is stale.
+        return dict, (dict(self.items()),)
+
 
 BAND_LABELS: Mapping[str, str] = _StaleAware(_LABELS, STALE_GREEN_LABEL)
 BAND_COLOURS: Mapping[str, str] = _StaleAware(_COLOURS, STALE_GREEN_COLOUR)

@@ -380,3 +380,28 @@ def test_while_the_data_is_stale_the_stl_watch_charts_and_twins_do_not_call_gree
     hovers = " ".join(str(h) for c in charts for t in c["data"] for h in (t.get("hovertext") or []))
     assert (STALE_GREEN_LABEL in names) is stale and ("🟢 GREEN" in names) is not stale
     assert (STALE_GREEN_LABEL in hovers) is stale
+
+
+def test_a_chart_drawn_while_fresh_is_not_reused_once_the_data_is_stale(app, sample_store, monkeypatch):
+    """Charts are cached by their input data; GREEN's label is part of that input, so the Overview's
+    band chart drawn while the data was fresh must not be served again once the data is stale."""
+    import json
+    from datetime import UTC
+
+    import ui.freshness
+    from ui.format import STALE_GREEN_LABEL
+
+    loaded = newest_load(sample_store.store_dir).replace(tzinfo=UTC)
+    now = {"t": loaded + timedelta(hours=1)}
+    monkeypatch.setattr(ui.freshness, "utcnow", lambda: now["t"])
+    at = app()
+    at.run()
+
+    def band_chart_labels() -> str:
+        return json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")][0]["data"], ensure_ascii=False)
+
+    assert "🟢 GREEN" in band_chart_labels()
+    now["t"] = loaded + timedelta(hours=48)
+    at.run()
+    assert not at.exception
+    assert STALE_GREEN_LABEL in band_chart_labels() and "🟢 GREEN" not in band_chart_labels()
